@@ -1,0 +1,32 @@
+"""The oracle: reveals the held-back gold label of every pushed item (simulations, demos)."""
+
+from __future__ import annotations
+
+from activelabel.annotators.base import Annotator, BatchItem, Pulled
+from activelabel.errors import AnnotatorError
+from activelabel.store import NewLabel, Store
+
+
+class OracleAnnotator(Annotator):
+    name = "oracle"
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def push(self, batch: list[BatchItem]) -> dict[int, int | None]:
+        return {item.item_id: None for item in batch}
+
+    def pull(self) -> Pulled:
+        rows = self.store.db.execute(
+            "SELECT s.item_id, s.round, i.gold FROM selections s JOIN items i ON i.id = s.item_id "
+            "WHERE s.pushed_at IS NOT NULL ORDER BY s.round, s.rank"
+        ).fetchall()
+        missing = [item for item, _, gold in rows if gold is None]
+        if missing:
+            raise AnnotatorError(
+                f"the oracle annotator needs gold labels, but {len(missing)} selected items have "
+                f"none; set loop.annotator = 'labelstudio' for an unlabelled corpus"
+            )
+        return Pulled(
+            labels=[NewLabel(item, gold, "oracle", "oracle", rnd) for item, rnd, gold in rows]
+        )

@@ -1,0 +1,11 @@
+"""Imports every sub-command module so that each registers itself on the group."""
+
+from activelabel.cli import (  # noqa: F401
+    init_cmd,
+    labelstudio_cmd,
+    report_cmd,
+    round_cmd,
+    simulate_cmd,
+    stats_cmd,
+    status_cmd,
+)

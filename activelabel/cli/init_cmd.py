@@ -1,0 +1,141 @@
+"""``activelabel init``: create a workspace from a corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from activelabel.cli.app import cli
+from activelabel.cli.ui import console
+from activelabel.config import (
+    ANNOTATORS,
+    MODES,
+    Config,
+    CorpusConfig,
+    LoopConfig,
+    ModelConfig,
+    TaxonomyConfig,
+)
+from activelabel.init import create_workspace
+
+
+@cli.command("init")
+@click.argument("workspace", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--corpus",
+    "source",
+    default="bbc",
+    show_default=True,
+    help="Built-in corpus name (bbc) or a CSV/TSV/JSONL/Parquet file or a folder saved "
+    "with datasets.save_to_disk.",
+)
+@click.option("--text-column", default="text", show_default=True, help="Column with the texts.")
+@click.option(
+    "--label-column",
+    default="label",
+    show_default=True,
+    help="Column with gold labels, if any (an unlabelled pool has none).",
+)
+@click.option("--id-column", default="", help="Column with unique ids (default: row number).")
+@click.option(
+    "--taxonomy",
+    default="iptc",
+    show_default=True,
+    help="Built-in taxonomy (iptc: the 17 IPTC media topics) or a TOML/CSV file.",
+)
+@click.option(
+    "--labels",
+    default="",
+    help="Comma-separated subset of the taxonomy to use as classes "
+    "(default: the topics found in a labelled corpus, else all).",
+)
+@click.option("--test", "test_path", default="", help="A separate labelled test file.")
+@click.option(
+    "--test-size",
+    default=0.2,
+    show_default=True,
+    type=float,
+    help="Held-out test set: a share (< 1) or a count of labelled records.",
+)
+@click.option(
+    "--seed", default=0, show_default=True, type=int, help="Seed for every random choice."
+)
+@click.option(
+    "--mode",
+    type=click.Choice(MODES),
+    default="finetune",
+    show_default=True,
+    help="finetune: fine-tune the encoder each round; frozen: frozen encoder + "
+    "logistic head (seconds per round).",
+)
+@click.option(
+    "--model",
+    default="default",
+    show_default=True,
+    help="'default' (all-MiniLM-L6-v2, offline), a local model folder or a hub id.",
+)
+@click.option(
+    "--strategy",
+    default="random",
+    show_default=True,
+    help="Query strategy, e.g. random, margin, margin+kmeans, balanced(margin).",
+)
+@click.option(
+    "--cold-start",
+    default="random",
+    show_default=True,
+    help="How round 0 picks with no labels: random, kmeans (one per cluster) or topics "
+    "(closest to each topic description).",
+)
+@click.option(
+    "--batch-size",
+    default=50,
+    show_default=True,
+    type=int,
+    help="Headlines sent to annotators per round.",
+)
+@click.option(
+    "--annotator",
+    type=click.Choice(ANNOTATORS),
+    default="oracle",
+    show_default=True,
+    help="oracle: reveal gold labels (simulation); labelstudio: people label.",
+)
+def init_command(
+    workspace: Path,
+    source: str,
+    text_column: str,
+    label_column: str,
+    id_column: str,
+    taxonomy: str,
+    labels: str,
+    test_path: str,
+    test_size: float,
+    seed: int,
+    mode: str,
+    model: str,
+    strategy: str,
+    cold_start: str,
+    batch_size: int,
+    annotator: str,
+) -> None:
+    """Create WORKSPACE: the corpus split into pool and test set, classes, settings."""
+    config = Config(
+        corpus=CorpusConfig(source, text_column, label_column, id_column, test_path, test_size),
+        taxonomy=TaxonomyConfig(taxonomy, [x.strip() for x in labels.split(",") if x.strip()]),
+        model=ModelConfig(name=model, mode=mode),
+        loop=LoopConfig(strategy, cold_start, batch_size, seed, annotator),
+    )
+    from activelabel.strategies import make_strategy
+
+    make_strategy(strategy)
+    make_strategy(cold_start)
+    summary = create_workspace(workspace, config)
+    for note in summary.notes:
+        console.print(f"[yellow]note:[/] {note}")
+    console.print(
+        f"Workspace [bold]{workspace}[/]: {summary.pool} pool, {summary.test} test, "
+        f"{len(summary.classes)} classes (chance {100 / len(summary.classes):.2f} %). "
+        f"Next: activelabel round {workspace}"
+    )

@@ -1,0 +1,138 @@
+"""``activelabel labelstudio install|up|down|status``: the local Label Studio server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from activelabel.cli.app import cli
+from activelabel.cli.ui import console
+from activelabel.config import load_config, save_config
+from activelabel.errors import ActiveLabelError
+
+WorkspaceArg = click.argument(
+    "workspace", type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+
+
+@cli.group("labelstudio")
+def labelstudio_group() -> None:
+    """Run a local Label Studio server for a workspace (or point the workspace at yours).
+
+    \b
+    activelabel labelstudio up WORKSPACE       start (installing it once), create the project
+    activelabel labelstudio status WORKSPACE   is it running, which project, how many tasks
+    activelabel labelstudio down WORKSPACE     stop the server this workspace started
+
+    To use an existing server instead: set labelstudio.url in activelabel.toml and the API
+    token in the environment variable LABEL_STUDIO_API_KEY.
+    """
+
+
+@labelstudio_group.command("install")
+@click.option(
+    "--venv",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Virtual environment for Label Studio (default: $ACTIVELABEL_LABELSTUDIO_VENV "
+    "or ~/.cache/activelabel/label-studio-venv).",
+)
+def install_command(venv: Path | None) -> None:
+    """Install Label Studio into its own virtual environment, if it is not there yet."""
+    from activelabel.integrations.labelstudio import default_venv, install_label_studio
+
+    exe = install_label_studio(venv or default_venv(), progress=console.print)
+    console.print(f"Label Studio: {exe}")
+
+
+@labelstudio_group.command("up")
+@WorkspaceArg
+@click.option("--port", type=int, default=None, help="Port on 127.0.0.1 (default: a free one).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Label Studio's data folder (default: WORKSPACE/labelstudio/data).",
+)
+def up_command(workspace: Path, port: int | None, data_dir: Path | None) -> None:
+    """Start Label Studio for WORKSPACE on 127.0.0.1, create its labelling project, and switch
+    the workspace to the labelstudio annotator. The first start takes about a minute."""
+    from activelabel.integrations.labelstudio import (
+        default_venv,
+        install_label_studio,
+        is_label_studio_process,
+        server_alive,
+        start_server,
+    )
+    from activelabel.integrations.labelstudio.annotator import LabelStudioAnnotator
+    from activelabel.integrations.labelstudio.link import load_link, new_secret, save_link
+
+    config = load_config(workspace)
+    link = load_link(workspace, token_env=config.labelstudio.token_env)
+    if link.pid and is_label_studio_process(link.pid) and server_alive(link.url):
+        console.print(f"Label Studio is already running at {link.url} (pid {link.pid})")
+    else:
+        venv = default_venv()
+        install_label_studio(venv, progress=console.print)
+        link.token = link.token or new_secret()
+        link.password = link.password or new_secret()
+        data = data_dir or Path(link.data_dir or workspace / "labelstudio" / "data")
+        console.print(f"Starting Label Studio (data in {data}) ...")
+        info = start_server(
+            venv,
+            data.resolve(),
+            username=link.username,
+            password=link.password,
+            token=link.token,
+            port=port,
+        )
+        link.url, link.pid, link.data_dir = info.url, info.pid, str(info.data_dir)
+        save_link(workspace, link)
+    if config.loop.annotator != "labelstudio" or config.labelstudio.url:
+        config.loop.annotator = "labelstudio"
+        config.labelstudio.url = ""
+        save_config(workspace, config)
+    from activelabel.workspace import Workspace
+
+    annotator = LabelStudioAnnotator.for_workspace(Workspace.open(workspace))
+    console.print(
+        f"Label Studio: {link.url}/projects/{annotator.project_id} — log in as "
+        f"{link.username}, password in {workspace}/labelstudio/credentials.toml"
+    )
+
+
+@labelstudio_group.command("down")
+@WorkspaceArg
+def down_command(workspace: Path) -> None:
+    """Stop the Label Studio server that 'up' started for WORKSPACE (and nothing else)."""
+    from activelabel.integrations.labelstudio import stop_server
+    from activelabel.integrations.labelstudio.link import load_link, save_link
+
+    link = load_link(workspace)
+    if not link.pid:
+        raise ActiveLabelError(f"{workspace}: no Label Studio server was started by 'up'")
+    stopped = stop_server(link.pid)
+    link.pid = 0
+    save_link(workspace, link)
+    console.print("Label Studio stopped" if stopped else "Label Studio was not running")
+
+
+@labelstudio_group.command("status")
+@WorkspaceArg
+def status_command(workspace: Path) -> None:
+    """Say whether WORKSPACE's Label Studio answers, and its project."""
+    from activelabel.integrations.labelstudio import server_alive
+    from activelabel.integrations.labelstudio.link import load_link
+
+    config = load_config(workspace)
+    link = load_link(workspace, config.labelstudio.url, config.labelstudio.token_env)
+    if not link.url:
+        console.print("no Label Studio server: run 'activelabel labelstudio up'")
+        return
+    alive = server_alive(link.url)
+    console.print(
+        f"{link.url}: {'running' if alive else 'not answering'}"
+        + (f", pid {link.pid}" if link.pid else "")
+        + (f", project {link.project_id}" if link.project_id else "")
+    )

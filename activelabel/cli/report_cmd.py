@@ -1,0 +1,101 @@
+"""``activelabel report``: learning curves, confusion matrices, hits, label distribution."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from activelabel.cli.app import cli
+from activelabel.cli.ui import console
+from activelabel.errors import ActiveLabelError
+from activelabel.evaluation import CurvePoint
+from activelabel.workspace import Workspace
+
+MODE_NAMES = {"frozen": "frozen encoder + logistic head", "finetune": "fine-tuned encoder"}
+
+
+def live_points(ws: Workspace) -> list[CurvePoint]:
+    """The workspace's rounds as one learning curve, run 'active'."""
+    names = ws.class_names
+    index = {n: i for i, n in enumerate(names)}
+    counts = [0] * len(names)
+    labels = ws.store.active_labels()
+    points = []
+    for r in ws.store.rounds():
+        if r.evaluation is None:
+            continue
+        selected = [s.item_id for s in ws.store.selections() if s.round < r.round]
+        counts = [0] * len(names)
+        for item in selected:
+            if item in labels:
+                counts[index[labels[item]]] += 1
+        points.append(
+            CurvePoint(
+                "active",
+                ws.config.loop.seed,
+                r.round,
+                r.n_labels,
+                r.mode,
+                r.evaluation,
+                counts,
+                r.wall_seconds,
+            )
+        )
+    return points
+
+
+@cli.command("report")
+@click.argument("workspace", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for index.html, summary.md and the PNGs (default: WORKSPACE/report).",
+)
+@click.option(
+    "--source",
+    type=click.Choice(["auto", "simulation", "rounds"]),
+    default="auto",
+    show_default=True,
+    help="Report the simulations or the live rounds.",
+)
+def report_command(workspace: Path, out: Path | None, source: str) -> None:
+    """Write the report of WORKSPACE: learning curves of each strategy against random (mean and
+    spread over seeds, chance line), summary table, confusion matrices, per-class hits and
+    label distribution, as PNG figures in one HTML page plus a markdown summary."""
+    from activelabel.report import write_report
+
+    ws = Workspace.open(workspace)
+    points = [p for p, _, _ in ws.store.sim_points()] if source != "rounds" else []
+    if not points and source != "simulation":
+        points = live_points(ws)
+    if not points:
+        raise ActiveLabelError(
+            f"{workspace} has no simulation points or evaluated rounds yet; "
+            f"run 'activelabel simulate {workspace}' or 'activelabel round {workspace}'"
+        )
+    names = ws.class_names
+    index = {n: i for i, n in enumerate(names)}
+    corpus_counts = [0] * len(names)
+    for item in ws.store.items("pool"):
+        if item.gold in index:
+            corpus_counts[index[item.gold]] += 1
+    seeds = sorted({p.seed for p in points})
+    notes = [
+        f"corpus: {ws.config.corpus.source} — pool {sum(1 for _ in ws.store.items('pool'))}, "
+        f"test {len(ws.store.items('test'))}",
+        f"model: {ws.config.model.name}; modes: "
+        + ", ".join(sorted({MODE_NAMES.get(p.mode, p.mode) for p in points})),
+        f"seeds: {', '.join(map(str, seeds))}",
+    ]
+    page = write_report(
+        out or workspace / "report",
+        points,
+        names,
+        title=f"activelabel report · {workspace.name}",
+        corpus_counts=corpus_counts if any(corpus_counts) else None,
+        chance=1 / len(names),
+        notes=notes,
+    )
+    console.print(f"Report: {page}")

@@ -1,0 +1,148 @@
+"""``activelabel simulate``: strategies x seeds with the oracle, against random."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from activelabel.cli.app import cli
+from activelabel.cli.ui import console, percent
+from activelabel.config import MODES
+from activelabel.errors import ConfigError
+
+
+@cli.command("simulate")
+@click.argument("workspace", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--strategies",
+    default="random,margin+kmeans,balanced(margin+kmeans)",
+    show_default=True,
+    help="Comma-separated strategy specs; random is always added as the baseline.",
+)
+@click.option(
+    "--seeds",
+    default=3,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Repetitions, each with its own seed set (seeds 0..N-1 plus the workspace seed).",
+)
+@click.option(
+    "--initial",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Labels in the seed set.",
+)
+@click.option(
+    "--step",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Labels added per step.",
+)
+@click.option(
+    "--budget",
+    default=500,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Labels at the last step.",
+)
+@click.option(
+    "--sizes",
+    default="",
+    help="Explicit label counts instead of --initial/--step/--budget, e.g. "
+    "120,600,1000,1676 (the original study's design).",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(MODES),
+    default=None,
+    help="Model mode (default: the workspace's). frozen is seconds per step.",
+)
+@click.option(
+    "--cold-start",
+    default="random",
+    show_default=True,
+    help="How the seed set is picked, the same for every strategy: random, kmeans or topics.",
+)
+@click.option("--fresh", is_flag=True, help="Forget stored points of this mode and start over.")
+def simulate_command(
+    workspace: Path,
+    strategies: str,
+    seeds: int,
+    initial: int,
+    step: int,
+    budget: int,
+    sizes: str,
+    mode: str | None,
+    cold_start: str,
+    fresh: bool,
+) -> None:
+    """Simulate active learning on WORKSPACE (a fully labelled corpus): every strategy and seed
+    labels the pool step by step with the oracle, and every point is stored in the workspace.
+    Interrupted? Run the same command again: it continues where it stopped."""
+    from activelabel.simulate import Plan, parse_sizes, run_simulation, schedule
+    from activelabel.strategies import make_strategy
+    from activelabel.workspace import Workspace
+
+    specs = [make_strategy(s).name for s in strategies.split(",") if s.strip()]
+    if "random" not in specs:
+        specs.insert(0, "random")
+    make_strategy(cold_start)
+    ws = Workspace.open(workspace)
+    base_seed = ws.config.loop.seed
+    plan = Plan(
+        strategies=specs,
+        seeds=[base_seed + i for i in range(seeds)],
+        sizes=parse_sizes(sizes) if sizes else schedule(initial, step, budget),
+        mode=mode or ws.config.model.mode,
+        cold_start=cold_start,
+    )
+    if len(plan.sizes) < 1:
+        raise ConfigError("the schedule is empty")
+    with ws.lock():
+        if fresh:
+            ws.store.delete_sim_points(plan.mode)
+        console.print(
+            f"Simulating {', '.join(plan.strategies)} × {len(plan.seeds)} seeds, "
+            f"{plan.sizes[0]}…{plan.sizes[-1]} labels in {len(plan.sizes)} steps, "
+            f"mode {plan.mode}"
+        )
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            disable=not console.is_terminal,
+        ) as progress:
+            task = progress.add_task("simulate", total=plan.steps)
+
+            def show(point) -> None:
+                progress.update(
+                    task,
+                    description=f"{point.run} s{point.seed} "
+                    f"{point.n_labels:>5} labels {percent(point.evaluation.accuracy)}",
+                )
+
+            points = run_simulation(ws, plan, lambda n: progress.advance(task, n), show)
+    finals: dict[str, list[float]] = {}
+    for point in points:
+        if point.step == len(plan.sizes) - 1:
+            finals.setdefault(point.run, []).append(point.evaluation.accuracy)
+    for run, values in finals.items():
+        console.print(
+            f"{run:<32} final accuracy {percent(sum(values) / len(values))} "
+            f"at {plan.sizes[-1]} labels (mean of {len(values)} seeds)"
+        )
+    console.print(f"Next: activelabel report {workspace}")

@@ -1,0 +1,81 @@
+"""Label taxonomies: a built-in one by name (``iptc``) or a user TOML/CSV file."""
+
+from __future__ import annotations
+
+import csv
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from activelabel.data import DATA_DIR
+from activelabel.errors import ConfigError
+
+BUILTIN_TAXONOMIES = {"iptc": DATA_DIR / "taxonomies" / "iptc-media-topics.toml"}
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    description: str = ""
+    keywords: str = ""
+
+    @property
+    def prompt(self) -> str:
+        """The text a zero-shot scorer compares headlines with."""
+        return f"{self.name}: {self.keywords or self.description}"
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    name: str
+    topics: tuple[Topic, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [t.name for t in self.topics]
+
+    def restrict(self, names: list[str]) -> Taxonomy:
+        """The topics named in ``names``, in that order."""
+        by_name = {t.name: t for t in self.topics}
+        unknown = [n for n in names if n not in by_name]
+        if unknown:
+            raise ConfigError(
+                f"label(s) {', '.join(map(repr, unknown))} are not topics of taxonomy "
+                f"'{self.name}'; use one of: {', '.join(self.names)}"
+            )
+        return Taxonomy(self.name, tuple(by_name[n] for n in names))
+
+
+def load_taxonomy(name_or_path: str | Path) -> Taxonomy:
+    """Load ``iptc`` or a file: TOML with ``[[topic]] name/description/keywords``, or CSV with
+    columns ``name`` (required), ``description``, ``keywords``."""
+    path = BUILTIN_TAXONOMIES.get(str(name_or_path), Path(name_or_path))
+    if not path.is_file():
+        raise ConfigError(
+            f"taxonomy '{name_or_path}' is neither a built-in name "
+            f"({', '.join(BUILTIN_TAXONOMIES)}) nor a file"
+        )
+    try:
+        if path.suffix == ".toml":
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            title, rows = data.get("name", path.stem), data.get("topic", [])
+        else:
+            with path.open(encoding="utf-8", newline="") as handle:
+                rows = list(csv.DictReader(handle))
+            title = path.stem
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, csv.Error) as exc:
+        raise ConfigError(f"{path}: cannot read taxonomy ({exc})") from exc
+    topics = []
+    for number, row in enumerate(rows, start=1):
+        name = str(row.get("name") or "").strip()
+        if not name:
+            raise ConfigError(f"{path}: topic {number} has no name")
+        topics.append(
+            Topic(name, str(row.get("description") or ""), str(row.get("keywords") or ""))
+        )
+    names = [t.name for t in topics]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{path}: topic names must be unique")
+    if len(topics) < 2:
+        raise ConfigError(f"{path}: a taxonomy needs at least two topics")
+    return Taxonomy(str(title), tuple(topics))

@@ -1,0 +1,316 @@
+"""The report's figures. One function per figure; each writes a PNG and returns its path.
+
+Figures are drawn on the Agg canvas directly (no pyplot), so building a report neither opens a
+window nor touches matplotlib's global figure list.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.figure import Figure
+
+from activelabel.evaluation import CurvePoint
+from activelabel.report import summary as S
+
+DPI = 120
+BASELINE_COLOUR = "#8a8a8a"
+# tab10 without its grey, which is kept for the random baseline
+PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#bcbd22",
+    "#17becf",
+)
+CORPUS_COLOUR = "#3b3b3b"
+BAND = "min–max over seeds"
+_STYLE = {
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+}
+_CONFUSION_CMAP = LinearSegmentedColormap.from_list("al_blues", ["#ffffff", "#08306b"])
+
+
+def run_colours(runs: Sequence[str], baseline: str = S.BASELINE) -> dict[str, str]:
+    """A fixed colour per run (the baseline in neutral grey), used by every figure."""
+    colours: dict[str, str] = {}
+    i = 0
+    for run in runs:
+        if run in colours:
+            continue
+        if run == baseline:
+            colours[run] = BASELINE_COLOUR
+        else:
+            colours[run] = PALETTE[i % len(PALETTE)]
+            i += 1
+    return colours
+
+
+def short_name(name: str, width: int = 22) -> str:
+    """A class name cut to ``width`` characters (with an ellipsis) for tick labels."""
+    name = " ".join(name.split())
+    return name if len(name) <= width else name[: width - 1].rstrip(" ,") + "…"
+
+
+def wrap_name(name: str, width: int = 18, lines: int = 2) -> str:
+    """A class name wrapped onto at most ``lines`` lines of ``width`` characters."""
+    return textwrap.fill(name, width=width, max_lines=lines, placeholder="…")
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a run or mode name."""
+    cleaned = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+    return cleaned or "run"
+
+
+def _figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=DPI, facecolor="white")
+    return path
+
+
+def _styled(function):
+    """Run a figure function with the report's rc style, leaving the global style untouched."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with matplotlib.rc_context(_STYLE):
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+@_styled
+def learning_curves(
+    path: Path,
+    points: Sequence[CurvePoint],
+    mode: str,
+    *,
+    colours: dict[str, str],
+    chance: float | None = None,
+    target: float | None = None,
+    baseline: str = S.BASELINE,
+) -> Path:
+    """Accuracy and macro-F1 against labels, one line per run with its seed band.
+
+    Lines are seed means; the shaded band spans min to max over seeds. A dashed line marks
+    chance accuracy and a dotted one the 95 %-of-random target.
+    """
+    mode_points = S.select(points, mode=mode)
+    runs = S.runs_of(mode_points, baseline)
+    fig = _figure(11.5, 4.6)
+    axes = fig.subplots(1, 2)
+    metrics = (("accuracy", "accuracy"), ("macro_f1", "macro-F1"))
+    n_seeds = 0
+    for ax, (metric, label) in zip(axes, metrics, strict=True):
+        for run in runs:
+            c = S.curve(mode_points, run, mode, metric)
+            n_seeds = max(n_seeds, int(c.n_seeds.max()))
+            colour = colours.get(run, BASELINE_COLOUR)
+            is_base = run == baseline
+            ax.fill_between(c.n_labels, c.lo, c.hi, color=colour, alpha=0.15, linewidth=0)
+            ax.plot(
+                c.n_labels,
+                c.mean,
+                color=colour,
+                linewidth=2.4 if is_base else 1.8,
+                marker="o",
+                markersize=3.2,
+                label=f"{run} (n={int(c.n_seeds.max())})",
+                zorder=3 if is_base else 4,
+            )
+        if metric == "accuracy":
+            if chance is not None:
+                ax.axhline(
+                    chance,
+                    color="black",
+                    linestyle="--",
+                    linewidth=1,
+                    alpha=0.7,
+                    label=f"chance ({chance:.1%})",
+                )
+            if target is not None:
+                ax.axhline(
+                    target,
+                    color=BASELINE_COLOUR,
+                    linestyle=":",
+                    linewidth=1.4,
+                    label=f"95 % of random's final ({target:.1%})",
+                )
+        ax.set_xlabel("labels")
+        ax.set_ylabel(label)
+        ax.set_title(label.capitalize() if metric == "accuracy" else "Macro-F1")
+        ax.set_ylim(0, 1.02)
+        ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:.0%}")
+        right = max(float(p.n_labels) for p in mode_points)
+        ax.set_xlim(-0.02 * max(right, 1.0), right * 1.03 + 1)  # room for markers at 0 labels
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        labels,
+        loc="outside right center",
+        title=f"run (n = seeds)\nline: mean over seeds\nband: {BAND}",
+        title_fontsize=8,
+        frameon=False,
+    )
+    fig.suptitle(f"Learning curves — {S.mode_label(mode)}", fontsize=12, fontweight="bold")
+    return _save(fig, path)
+
+
+@_styled
+def confusion_matrix(
+    path: Path,
+    point: CurvePoint,
+    class_names: Sequence[str],
+    *,
+    title: str | None = None,
+    rare_class: int | None = None,
+) -> Path:
+    """Row-normalised confusion matrix of one point (true topic by row), counts in the cells."""
+    matrix = np.asarray(point.evaluation.confusion, dtype=float)
+    k = matrix.shape[0]
+    totals = matrix.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(totals > 0, matrix / totals, 0.0)
+    side = float(np.clip(0.42 * k + 3.2, 4.8, 11.5))
+    fig = _figure(side + 1.0, side)
+    ax = fig.subplots()
+    image = ax.imshow(share, cmap=_CONFUSION_CMAP, vmin=0, vmax=1, aspect="equal")
+    ax.grid(False)
+    font = 9 if k <= 8 else 8 if k <= 12 else 7
+    for i in range(k):
+        for j in range(k):
+            count = int(matrix[i, j])
+            if count == 0 and i != j:
+                continue
+            ax.text(
+                j,
+                i,
+                str(count),
+                ha="center",
+                va="center",
+                fontsize=font,
+                color="white" if share[i, j] > 0.55 else "#222222",
+            )
+    ticks = np.arange(k)
+    ax.set_xticks(ticks, [short_name(n, 18) for n in class_names], rotation=40, ha="right")
+    ax.set_yticks(ticks, [wrap_name(n, 22) for n in class_names])
+    ax.tick_params(axis="both", labelsize=8 if k > 8 else 9, length=0)
+    if rare_class is not None and 0 <= rare_class < k:
+        for label in (ax.get_xticklabels()[rare_class], ax.get_yticklabels()[rare_class]):
+            label.set_fontweight("bold")
+    ax.set_xlabel("predicted topic")
+    ax.set_ylabel("true topic")
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    colourbar = fig.colorbar(image, ax=ax, shrink=0.7, pad=0.02)
+    colourbar.set_label("share of the row (true topic)")
+    colourbar.ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:.0%}")
+    ev = point.evaluation
+    heading = title or point.run
+    ax.set_title(
+        f"{heading}\n{S.mode_label(point.mode)} · {point.n_labels} labels · seed {point.seed} · "
+        f"accuracy {ev.accuracy:.1%}",
+        fontsize=10,
+    )
+    return _save(fig, path)
+
+
+@_styled
+def label_distribution(
+    path: Path,
+    points: Sequence[CurvePoint],
+    class_names: Sequence[str],
+    mode: str,
+    *,
+    colours: dict[str, str],
+    corpus_counts: Sequence[int] | None = None,
+    rare_class: int | None = None,
+    baseline: str = S.BASELINE,
+) -> Path | None:
+    """Corpus share per topic against the share of labels each run selected (grouped bars).
+
+    Returns ``None`` when no run recorded ``selected_counts`` and no corpus counts are given.
+    """
+    mode_points = S.select(points, mode=mode)
+    series: list[tuple[str, np.ndarray, str]] = []
+    if corpus_counts is not None and sum(corpus_counts) > 0:
+        counts = np.asarray(corpus_counts, dtype=float)
+        series.append(("corpus", counts / counts.sum(), CORPUS_COLOUR))
+    for run in S.runs_of(mode_points, baseline):
+        share = S.selected_share(mode_points, run, mode)
+        if share is not None and len(share) == len(class_names):
+            n = S.final_points(mode_points, run, mode)[0].n_labels
+            series.append((f"{run} ({n} labels)", share, colours.get(run, BASELINE_COLOUR)))
+    if not series:
+        return None
+    k = len(class_names)
+    height = float(np.clip(0.085 * k * len(series) + 0.22 * k + 1.6, 3.4, 13.0))
+    fig = _figure(9.5, height)
+    ax = fig.subplots()
+    group = 0.84
+    bar = group / len(series)
+    y = np.arange(k)
+    for i, (label, share, colour) in enumerate(series):
+        offset = -group / 2 + bar * (i + 0.5)
+        is_corpus = label == "corpus"
+        ax.barh(
+            y + offset,
+            share,
+            height=bar * 0.92,
+            color="white" if is_corpus else colour,
+            edgecolor=colour,
+            hatch="///" if is_corpus else None,
+            linewidth=0.8,
+            label=label,
+        )
+    ax.set_yticks(y, [wrap_name(n, 24) for n in class_names])
+    ax.set_ylim(k - 0.5, -0.5)
+    if rare_class is not None and 0 <= rare_class < k:
+        ax.get_yticklabels()[rare_class].set_fontweight("bold")
+    ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:.0%}")
+    ax.set_xlabel("share of items")
+    ax.grid(axis="y", visible=False)
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncols=min(3, len(series)),
+        frameon=False,
+    )
+    note = " (rarest topic in bold)" if rare_class is not None else ""
+    fig.suptitle(
+        f"Label distribution — {S.mode_label(mode)}\n"
+        f"corpus vs labels selected by each run at its last step{note}",
+        fontsize=11,
+    )
+    return _save(fig, path)

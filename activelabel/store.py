@@ -1,0 +1,460 @@
+"""Workspace state in one SQLite file: pool and test items, labels with provenance, rounds,
+selections and simulation points. Every write is one transaction; labels are never deleted,
+only superseded (a newer label for the same item) or retracted (deleted by the annotator)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from activelabel.errors import StateError
+from activelabel.evaluation import CurvePoint, Evaluation
+
+SCHEMA_VERSION = 1
+STATE_NAME = "state.sqlite"
+
+SCHEMA = """
+CREATE TABLE items (
+    id INTEGER PRIMARY KEY,
+    ext_id TEXT NOT NULL UNIQUE,
+    text TEXT NOT NULL,
+    gold TEXT,
+    split TEXT NOT NULL CHECK (split IN ('pool', 'test'))
+);
+CREATE TABLE labels (
+    id INTEGER PRIMARY KEY,
+    item_id INTEGER NOT NULL REFERENCES items(id),
+    label TEXT NOT NULL,
+    source TEXT NOT NULL,
+    annotator TEXT,
+    round INTEGER,
+    task_id INTEGER,
+    annotation_id INTEGER,
+    labelled_at TEXT,
+    recorded_at TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'superseded', 'retracted'))
+);
+CREATE UNIQUE INDEX one_active_label ON labels(item_id) WHERE status = 'active';
+CREATE TABLE rounds (
+    round INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    n_labels INTEGER NOT NULL,
+    new_labels INTEGER NOT NULL,
+    mode TEXT NOT NULL,
+    strategy TEXT NOT NULL,
+    evaluation TEXT,
+    zero_shot TEXT,
+    wall_seconds REAL NOT NULL
+);
+CREATE TABLE selections (
+    round INTEGER NOT NULL,
+    item_id INTEGER NOT NULL REFERENCES items(id),
+    rank INTEGER NOT NULL,
+    arm TEXT NOT NULL DEFAULT 'active',
+    predicted TEXT,
+    confidence REAL,
+    pushed_at TEXT,
+    task_id INTEGER,
+    skipped_at TEXT,
+    PRIMARY KEY (round, item_id)
+);
+CREATE TABLE sim_points (
+    run TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    mode TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    n_labels INTEGER NOT NULL,
+    evaluation TEXT NOT NULL,
+    selected_counts TEXT NOT NULL,
+    labelled_items TEXT NOT NULL,
+    wall_seconds REAL NOT NULL,
+    strategy_state TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (run, seed, mode, step)
+);
+CREATE TABLE annotations (
+    source TEXT NOT NULL,
+    annotation_id INTEGER NOT NULL,
+    item_id INTEGER NOT NULL REFERENCES items(id),
+    task_id INTEGER,
+    annotator TEXT,
+    choice TEXT,
+    cancelled INTEGER NOT NULL,
+    created_at TEXT,
+    updated_at TEXT,
+    pulled_at TEXT NOT NULL,
+    deleted_at TEXT,
+    PRIMARY KEY (source, annotation_id)
+);
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class NewLabel:
+    item_id: int
+    label: str
+    source: str  # 'oracle', 'labelstudio', 'import'
+    annotator: str | None = None
+    round: int | None = None
+    task_id: int | None = None
+    annotation_id: int | None = None
+    labelled_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    id: int
+    ext_id: str
+    text: str
+    gold: str | None
+    split: str
+
+
+@dataclass(frozen=True)
+class Selection:
+    round: int
+    item_id: int
+    rank: int
+    arm: str = "active"
+    predicted: str | None = None
+    confidence: float | None = None
+    task_id: int | None = None
+
+
+@dataclass(frozen=True)
+class RoundRecord:
+    round: int
+    started_at: str
+    finished_at: str
+    n_labels: int
+    new_labels: int
+    mode: str
+    strategy: str
+    evaluation: Evaluation | None
+    zero_shot: Evaluation | None
+    wall_seconds: float
+
+
+class Store:
+    """The state database of one workspace."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection):
+        self.path = path
+        self.db = connection
+
+    # -- opening -----------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: Path, items: Iterable[tuple[str, str, str | None, str]]) -> Store:
+        """A new state file with ``(ext_id, text, gold, split)`` items, written atomically."""
+        if path.exists():
+            raise StateError(f"{path} already exists; choose a new workspace folder")
+        partial = path.with_suffix(".partial")
+        partial.unlink(missing_ok=True)
+        db = sqlite3.connect(partial)
+        with db:
+            db.executescript(SCHEMA)
+            db.executemany(
+                "INSERT INTO items (ext_id, text, gold, split) VALUES (?, ?, ?, ?)", items
+            )
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.close()
+        partial.rename(path)
+        return cls.open(path)
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        if not path.is_file():
+            raise StateError(
+                f"{path}: state file missing; run 'activelabel init' for a new workspace"
+            )
+        try:
+            db = sqlite3.connect(path, timeout=30)
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            db.execute("SELECT count(*) FROM items").fetchone()
+            problem = db.execute("PRAGMA quick_check").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise StateError(
+                f"{path}: the state file is corrupt ({exc}); restore it from a backup "
+                f"(labels are also in Label Studio if you used it)"
+            ) from exc
+        if problem != "ok":
+            raise StateError(f"{path}: the state file is damaged ({problem}); restore a backup")
+        if version > SCHEMA_VERSION:
+            raise StateError(
+                f"{path}: written by a newer activelabel (state version {version}, this one "
+                f"reads {SCHEMA_VERSION}); upgrade activelabel"
+            )
+        if version < SCHEMA_VERSION:
+            raise StateError(f"{path}: unknown state version {version}")
+        db.execute("PRAGMA foreign_keys = ON")
+        return cls(path, db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All or nothing: writes inside are committed together or not at all."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            yield self.db
+
+    # -- items and labels ----------------------------------------------------------------------
+
+    def items(self, split: str | None = None) -> list[Item]:
+        query = "SELECT id, ext_id, text, gold, split FROM items"
+        rows = self.db.execute(
+            query + (" WHERE split = ? ORDER BY id" if split else " ORDER BY id"),
+            (split,) if split else (),
+        )
+        return [Item(*row) for row in rows]
+
+    def active_labels(self) -> dict[int, str]:
+        rows = self.db.execute("SELECT item_id, label FROM labels WHERE status = 'active'")
+        return dict(rows.fetchall())
+
+    def label_history(self, item_id: int) -> list[tuple]:
+        return self.db.execute(
+            "SELECT label, source, annotator, round, task_id, annotation_id, status FROM labels "
+            "WHERE item_id = ? ORDER BY id",
+            (item_id,),
+        ).fetchall()
+
+    def apply_labels(
+        self,
+        labels: Iterable[NewLabel],
+        retract: Iterable[int] = (),
+        db: sqlite3.Connection | None = None,
+    ) -> tuple[int, int, int]:
+        """Add labels and retract items' labels; returns (new, changed, retracted) counts.
+
+        A label equal to the item's active one changes nothing (so pulling twice is harmless);
+        a different one supersedes it; the old row stays in the history.
+        """
+        db = db or self.db
+        new = changed = retracted = 0
+        for label in labels:
+            current = db.execute(
+                "SELECT id, label FROM labels WHERE item_id = ? AND status = 'active'",
+                (label.item_id,),
+            ).fetchone()
+            if current and current[1] == label.label:
+                continue
+            if current:
+                db.execute("UPDATE labels SET status = 'superseded' WHERE id = ?", (current[0],))
+                changed += 1
+            else:
+                new += 1
+            db.execute(
+                "INSERT INTO labels (item_id, label, source, annotator, round, task_id, "
+                "annotation_id, labelled_at, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    label.item_id,
+                    label.label,
+                    label.source,
+                    label.annotator,
+                    label.round,
+                    label.task_id,
+                    label.annotation_id,
+                    label.labelled_at,
+                    now(),
+                ),
+            )
+        for item_id in retract:
+            cursor = db.execute(
+                "UPDATE labels SET status = 'retracted' WHERE item_id = ? AND status = 'active'",
+                (item_id,),
+            )
+            retracted += cursor.rowcount
+        return new, changed, retracted
+
+    def record_annotations(
+        self,
+        source: str,
+        rows: Iterable[tuple],
+        present: set[int],
+        db: sqlite3.Connection | None = None,
+    ) -> None:
+        """Keep every raw annotation ``(annotation_id, item_id, task_id, annotator, choice,
+        cancelled, created_at, updated_at)``; those no longer ``present`` are marked deleted."""
+        db = db or self.db
+        stamp = now()
+        db.executemany(
+            "INSERT INTO annotations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) "
+            "ON CONFLICT (source, annotation_id) DO UPDATE SET choice = excluded.choice, "
+            "cancelled = excluded.cancelled, updated_at = excluded.updated_at, deleted_at = NULL",
+            [(source, *row, stamp) for row in rows],
+        )
+        known = db.execute(
+            "SELECT annotation_id FROM annotations WHERE source = ? AND deleted_at IS NULL",
+            (source,),
+        ).fetchall()
+        gone = [(stamp, source, a) for (a,) in known if a not in present]
+        db.executemany(
+            "UPDATE annotations SET deleted_at = ? WHERE source = ? AND annotation_id = ?", gone
+        )
+
+    def unpush(self, item_ids: Iterable[int]) -> None:
+        """Forget that these items were pushed (their task vanished): push them again."""
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE selections SET pushed_at = NULL, task_id = NULL WHERE item_id = ?",
+                [(i,) for i in item_ids],
+            )
+
+    # -- rounds and selections -----------------------------------------------------------------
+
+    def rounds(self) -> list[RoundRecord]:
+        rows = self.db.execute(
+            "SELECT round, started_at, finished_at, n_labels, new_labels, mode, strategy, "
+            "evaluation, zero_shot, wall_seconds FROM rounds ORDER BY round"
+        )
+        return [
+            RoundRecord(*row[:7], _evaluation(row[7]), _evaluation(row[8]), row[9]) for row in rows
+        ]
+
+    def next_round(self) -> int:
+        last = self.db.execute("SELECT max(round) FROM rounds").fetchone()[0]
+        return 0 if last is None else last + 1
+
+    def record_round(self, record: RoundRecord, selections: list[Selection]) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.round,
+                    record.started_at,
+                    record.finished_at,
+                    record.n_labels,
+                    record.new_labels,
+                    record.mode,
+                    record.strategy,
+                    _json(record.evaluation),
+                    _json(record.zero_shot),
+                    record.wall_seconds,
+                ),
+            )
+            db.executemany(
+                "INSERT INTO selections (round, item_id, rank, arm, predicted, confidence) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (s.round, s.item_id, s.rank, s.arm, s.predicted, s.confidence)
+                    for s in selections
+                ],
+            )
+
+    def selections(self, round: int | None = None, unpushed: bool = False) -> list[Selection]:
+        query = (
+            "SELECT round, item_id, rank, arm, predicted, confidence, task_id FROM selections "
+            "WHERE 1=1"
+        )
+        args: list = []
+        if round is not None:
+            query += " AND round = ?"
+            args.append(round)
+        if unpushed:
+            query += " AND pushed_at IS NULL"
+        return [Selection(*row) for row in self.db.execute(query + " ORDER BY round, rank", args)]
+
+    def mark_pushed(self, task_ids: dict[int, int | None]) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE selections SET pushed_at = ?, task_id = coalesce(?, task_id) "
+                "WHERE item_id = ? AND pushed_at IS NULL",
+                [(now(), task, item) for item, task in task_ids.items()],
+            )
+
+    def mark_skipped(self, item_ids: Iterable[int], db: sqlite3.Connection | None = None) -> int:
+        db = db or self.db
+        count = 0
+        for item_id in item_ids:
+            count += db.execute(
+                "UPDATE selections SET skipped_at = ? WHERE item_id = ? AND skipped_at IS NULL",
+                (now(), item_id),
+            ).rowcount
+        return count
+
+    def awaiting(self) -> set[int]:
+        """Items sent to annotators, not labelled, not skipped: not to be selected again."""
+        rows = self.db.execute(
+            "SELECT s.item_id FROM selections s WHERE s.skipped_at IS NULL AND NOT EXISTS "
+            "(SELECT 1 FROM labels l WHERE l.item_id = s.item_id AND l.status = 'active')"
+        )
+        return {row[0] for row in rows}
+
+    def skipped(self) -> set[int]:
+        rows = self.db.execute("SELECT item_id FROM selections WHERE skipped_at IS NOT NULL")
+        return {row[0] for row in rows}
+
+    # -- simulation points ---------------------------------------------------------------------
+
+    def add_sim_point(
+        self, point: CurvePoint, labelled_items: list[int], strategy_state: dict | None = None
+    ) -> None:
+        """Store a simulation point with what is needed to continue the curve after it."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO sim_points VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    point.run,
+                    point.seed,
+                    point.mode,
+                    point.step,
+                    point.n_labels,
+                    _json(point.evaluation),
+                    json.dumps(point.selected_counts),
+                    json.dumps(labelled_items),
+                    point.wall_seconds,
+                    json.dumps(strategy_state or {}),
+                ),
+            )
+
+    def sim_points(self, mode: str | None = None) -> list[tuple[CurvePoint, list[int], dict]]:
+        """Every stored point with its labelled item ids and strategy state."""
+        query = (
+            "SELECT run, seed, step, n_labels, mode, evaluation, selected_counts, "
+            "labelled_items, wall_seconds, strategy_state FROM sim_points"
+        )
+        args = ()
+        if mode:
+            query, args = query + " WHERE mode = ?", (mode,)
+        out = []
+        for run, seed, step, n, m, ev, counts, items, wall, state in self.db.execute(
+            query + " ORDER BY mode, run, seed, step", args
+        ):
+            point = CurvePoint(run, seed, step, n, m, _evaluation(ev), json.loads(counts), wall)
+            out.append((point, json.loads(items), json.loads(state)))
+        return out
+
+    def delete_sim_points(self, mode: str) -> int:
+        with self.transaction() as db:
+            return db.execute("DELETE FROM sim_points WHERE mode = ?", (mode,)).rowcount
+
+    # -- settings ------------------------------------------------------------------------------
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, value))
+
+
+def _json(evaluation: Evaluation | None) -> str | None:
+    return None if evaluation is None else json.dumps(evaluation.to_dict())
+
+
+def _evaluation(text: str | None) -> Evaluation | None:
+    return None if text is None else Evaluation.from_dict(json.loads(text))

@@ -1,0 +1,71 @@
+"""The query-strategy contract: given what the model knows about the pool, pick ``n`` items."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class PoolView:
+    """What a strategy may look at. Row ``i`` of every pool array describes candidate ``i``.
+
+    Candidates are the unlabelled, non-test items only, so whatever a strategy returns can be
+    sent to annotators. Arrays a strategy does not need may be ``None``.
+    """
+
+    probabilities: np.ndarray | None = None  # (n_pool, n_classes) predicted class probabilities
+    embeddings: np.ndarray | None = None  # (n_pool, dim) sentence embeddings
+    labeled_embeddings: np.ndarray | None = None  # (n_labeled, dim)
+    labeled_classes: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    class_names: tuple[str, ...] = ()
+    class_recall: np.ndarray | None = None  # (n_classes,) recall on the test set, NaN if unknown
+    gradient_embeddings: np.ndarray | None = None  # (n_pool, dim * n_classes), for BADGE
+    topic_embeddings: np.ndarray | None = None  # (n_classes, dim) embedded topic descriptions
+    n_candidates: int | None = None  # the pool size, for strategies that need no array
+
+    @property
+    def size(self) -> int:
+        if self.n_candidates is not None:
+            return self.n_candidates
+        for array in (self.probabilities, self.embeddings, self.gradient_embeddings):
+            if array is not None:
+                return int(array.shape[0])
+        return 0
+
+    def subset(self, rows: np.ndarray) -> PoolView:
+        """The same view restricted to the candidate rows ``rows``."""
+
+        def take(array: np.ndarray | None) -> np.ndarray | None:
+            return None if array is None else array[rows]
+
+        return PoolView(
+            probabilities=take(self.probabilities),
+            embeddings=take(self.embeddings),
+            labeled_embeddings=self.labeled_embeddings,
+            labeled_classes=self.labeled_classes,
+            class_names=self.class_names,
+            class_recall=self.class_recall,
+            gradient_embeddings=take(self.gradient_embeddings),
+            topic_embeddings=self.topic_embeddings,
+            n_candidates=None if self.n_candidates is None else len(rows),
+        )
+
+
+class QueryStrategy(ABC):
+    """Select ``n`` candidates from a pool. Deterministic given ``rng``.
+
+    ``select`` returns distinct row indices into the pool, at most ``n`` of them and at most the
+    pool size, most wanted first. An empty pool gives an empty array.
+    """
+
+    name: str = "strategy"
+    needs: frozenset[str] = frozenset()  # which PoolView fields must be filled
+
+    @abstractmethod
+    def select(self, pool: PoolView, n: int, rng: np.random.Generator) -> np.ndarray: ...
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"

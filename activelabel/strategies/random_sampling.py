@@ -1,0 +1,23 @@
+"""Random sampling: the baseline every other strategy is compared with."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from activelabel.strategies._common import batch_size
+from activelabel.strategies.base import PoolView, QueryStrategy
+
+
+class RandomSampling(QueryStrategy):
+    """``n`` candidates drawn uniformly without replacement from ``rng``.
+
+    Own code rather than small-text's ``RandomSampling``, which draws from the global
+    ``np.random`` and so ignores the ``rng`` it would be given.
+    """
+
+    name = "random"
+    needs: frozenset[str] = frozenset()
+
+    def select(self, pool: PoolView, n: int, rng: np.random.Generator) -> np.ndarray:
+        n = batch_size(pool, n)
+        return rng.permutation(pool.size)[:n].astype(np.int64)

@@ -1,0 +1,75 @@
+"""A workspace folder: ``activelabel.toml`` + ``state.sqlite`` + caches, and its round lock."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from activelabel.config import Config, load_config
+from activelabel.corpus.taxonomy import Taxonomy, load_taxonomy
+from activelabel.errors import ActiveLabelError
+from activelabel.store import STATE_NAME, Store
+
+LOCK_NAME = ".round.lock"
+
+
+class WorkspaceBusy(ActiveLabelError):
+    """Another activelabel process is running a round in this workspace."""
+
+
+@dataclass
+class Workspace:
+    path: Path
+    config: Config
+    store: Store
+
+    @classmethod
+    def open(cls, path: str | Path) -> Workspace:
+        path = Path(path)
+        config = load_config(path)
+        return cls(path, config, Store.open(path / STATE_NAME))
+
+    @cached_property
+    def taxonomy(self) -> Taxonomy:
+        full = load_taxonomy(self.config.taxonomy.name)
+        return full.restrict(self.config.taxonomy.labels) if self.config.taxonomy.labels else full
+
+    @property
+    def class_names(self) -> list[str]:
+        return self.taxonomy.names
+
+    @property
+    def cache_dir(self) -> Path:
+        path = self.path / "cache"
+        path.mkdir(exist_ok=True)
+        return path
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the workspace's round lock; the OS drops it when the process dies."""
+        handle = (self.path / LOCK_NAME).open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise WorkspaceBusy(
+                f"{self.path}: a round is already running (pid {holder}); wait for it to finish"
+            ) from None
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()

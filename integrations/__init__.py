@@ -1,0 +1,1 @@
+"""Adapters to outside tools (installed as ``activelabel.integrations``)."""

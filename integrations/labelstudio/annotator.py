@@ -1,0 +1,147 @@
+"""Label Studio as the workspace's annotator: push batches as tasks, pull resolved labels."""
+
+from __future__ import annotations
+
+from activelabel.integrations.labelstudio.client import connect
+from activelabel.integrations.labelstudio.errors import LabelStudioNotFoundError
+from activelabel.integrations.labelstudio.link import load_link, save_link
+from activelabel.integrations.labelstudio.project import ensure_project
+from activelabel.integrations.labelstudio.pull import pull_annotations
+from activelabel.integrations.labelstudio.tasks import PushItem, push_batch
+
+from activelabel.annotators.base import Annotator, BatchItem, Pulled
+from activelabel.store import NewLabel, Store
+from activelabel.workspace import Workspace
+
+INSTRUCTIONS = (
+    "Pick the one topic that fits the headline best. The model's suggestion is pre-selected "
+    "when there is one: check it, change it if it is wrong, then submit. Skip a headline only "
+    "if no topic fits."
+)
+
+
+class LabelStudioAnnotator(Annotator):
+    name = "labelstudio"
+
+    def __init__(self, client, project_id: int, store: Store, class_names: list[str]):
+        self.client = client
+        self.project_id = project_id
+        self.store = store
+        self.class_names = class_names
+
+    @classmethod
+    def for_workspace(cls, ws: Workspace) -> LabelStudioAnnotator:
+        """Connect, and re-use the workspace's project (a new one if it was deleted)."""
+        config = ws.config.labelstudio
+        link = load_link(ws.path, config.url, config.token_env)
+        if not link.url:
+            from activelabel.errors import ConfigError
+
+            raise ConfigError(
+                f"{ws.path}: no Label Studio server; run 'activelabel labelstudio "
+                f"up {ws.path}' or set labelstudio.url and LABEL_STUDIO_API_KEY"
+            )
+        client = connect(link.url, link.token)
+        topics = [(t.name, t.description) for t in ws.taxonomy.topics]
+        title = config.project_title or f"activelabel · {ws.path.resolve().name}"
+        try:
+            project_id = ensure_project(
+                client, title, topics, INSTRUCTIONS, link.project_id or None
+            )
+        except LabelStudioNotFoundError:
+            project_id = ensure_project(client, title, topics, INSTRUCTIONS, None)
+            ws.store.unpush(ws.store.awaiting())  # their tasks went with the old project
+        if project_id != link.project_id:
+            link.project_id = project_id
+            save_link(ws.path, link)
+        return cls(client, project_id, ws.store, ws.class_names)
+
+    def push(self, batch: list[BatchItem]) -> dict[int, int | None]:
+        items = [
+            PushItem(b.item_id, b.text, b.round, b.predicted, b.confidence, b.arm) for b in batch
+        ]
+        return dict(push_batch(self.client, self.project_id, items))
+
+    def pull(self) -> Pulled:
+        result = pull_annotations(self.client, self.project_id, self.class_names)
+        rounds = {s.item_id: s.round for s in self.store.selections()}
+        pulled = Pulled()
+        for item_id, resolution in result.items.items():
+            if resolution.label is not None:
+                decisive = next(
+                    (a for a in resolution.annotations if a.annotation_id == resolution.decided_by),
+                    None,
+                )
+                pulled.labels.append(
+                    NewLabel(
+                        item_id,
+                        resolution.label,
+                        "labelstudio",
+                        annotator=(decisive.annotator_email or str(decisive.annotator))
+                        if decisive
+                        else None,
+                        round=rounds.get(item_id),
+                        task_id=decisive.task_id if decisive else None,
+                        annotation_id=resolution.decided_by,
+                        labelled_at=decisive.updated_at if decisive else None,
+                    )
+                )
+        pulled.skipped = result.skipped
+        for invalid in result.invalid:
+            pulled.problems.append(
+                f"task {invalid.task_id}: {invalid.reason} (choice {invalid.choice!r}); "
+                f"not used as a label"
+            )
+        labelled_here = {
+            item
+            for (item,) in self.store.db.execute(
+                "SELECT item_id FROM labels WHERE status = 'active' AND source = 'labelstudio'"
+            )
+        }
+        present_items = {i for i in result.tasks.values() if i is not None}
+        # a label whose annotations were all deleted (task still there) is retracted
+        pulled.retracted = sorted(
+            i
+            for i in labelled_here
+            if i in present_items
+            and i not in result.labels
+            and not (i in result.items and result.items[i].invalid)
+        )
+        vanished = [
+            i
+            for i in self.store.awaiting()
+            if i not in present_items
+            and i in {s.item_id for s in self.store.selections() if s.task_id}
+        ]
+        if vanished:
+            self.store.unpush(vanished)
+            pulled.problems.append(
+                f"{len(vanished)} tasks were deleted in Label Studio; they will be sent again"
+            )
+        lost = sorted(i for i in labelled_here if i not in present_items)
+        if lost:
+            pulled.problems.append(
+                f"{len(lost)} labelled tasks were deleted in Label Studio; "
+                f"their labels are kept here"
+            )
+        with self.store.transaction() as db:
+            self.store.record_annotations(
+                "labelstudio",
+                [
+                    (
+                        a.annotation_id,
+                        a.item_id,
+                        a.task_id,
+                        a.annotator_email or str(a.annotator),
+                        " | ".join(a.choices),
+                        int(a.was_cancelled),
+                        a.created_at,
+                        a.updated_at,
+                    )
+                    for a in result.annotations
+                    if a.item_id is not None
+                ],
+                result.annotation_ids,
+                db=db,
+            )
+        return pulled

@@ -1,0 +1,75 @@
+"""How a workspace finds its Label Studio server: URL, token, project and the local server.
+
+The token and admin password live in ``labelstudio/credentials.toml`` inside the workspace,
+readable by its owner only; an environment variable (``LABEL_STUDIO_API_KEY`` by default)
+overrides the file, so a shared server's token never has to be written down.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import tomli_w
+
+from activelabel.errors import ConfigError
+
+FOLDER = "labelstudio"
+CREDENTIALS = "credentials.toml"
+ADMIN = "admin@activelabel.local"
+
+
+@dataclass
+class Link:
+    url: str = ""
+    token: str = ""
+    username: str = ADMIN
+    password: str = ""
+    pid: int = 0
+    data_dir: str = ""
+    project_id: int = 0
+
+
+def credentials_path(workspace: Path) -> Path:
+    return workspace / FOLDER / CREDENTIALS
+
+
+def load_link(workspace: Path, url: str = "", token_env: str = "LABEL_STUDIO_API_KEY") -> Link:
+    """The saved link, with the URL from the config and the token from the environment first."""
+    path = credentials_path(workspace)
+    link = Link()
+    if path.is_file():
+        if path.stat().st_mode & 0o077:
+            os.chmod(path, 0o600)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(
+                f"{path}: not valid TOML ({exc}); delete it and run "
+                f"'activelabel labelstudio up' again"
+            ) from exc
+        link = Link(**{k: v for k, v in data.items() if k in Link.__dataclass_fields__})
+    if url:
+        link.url = url
+    if os.environ.get(token_env):
+        link.token = os.environ[token_env]
+    return link
+
+
+def save_link(workspace: Path, link: Link) -> Path:
+    """Write the link with owner-only permissions (created so, never world-readable)."""
+    path = credentials_path(workspace)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write("# Label Studio link of this workspace. Secret: keep it owner-only.\n")
+        handle.write(tomli_w.dumps(link.__dict__))
+    os.replace(path.with_suffix(".tmp"), path)
+    return path
+
+
+def new_secret() -> str:
+    return secrets.token_hex(20)

@@ -1,0 +1,81 @@
+"""Shared fixtures: a tiny random BERT (fast, offline) and small corpora written to disk."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> str:
+    """A 2-layer, 64-wide random BERT with the MiniLM tokenizer, saved as a local model folder."""
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from activelabel.model import resolve_model
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model("default"))
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=128,
+        max_position_embeddings=128,
+    )
+    import torch
+
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return str(folder)
+
+
+TOPICS = {
+    "sport": [
+        "wins the cup final",
+        "striker scores twice",
+        "coach sacked after defeat",
+        "tennis star reaches semi-final",
+        "rugby team names captain",
+    ],
+    "politics": [
+        "minister resigns over vote",
+        "election date announced",
+        "party leader attacks plan",
+        "parliament debates new bill",
+        "government faces rebellion",
+    ],
+    "science and technology": [
+        "new phone chip unveiled",
+        "software flaw found in browser",
+        "internet speeds double",
+        "games console sales soar",
+        "researchers build faster laptop",
+    ],
+}
+
+
+def write_corpus(path: Path, repeats: int = 6) -> Path:
+    """A small labelled CSV corpus: topics x phrasings x repeats, with unique texts."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "text", "label"])
+        n = 0
+        for copy in range(repeats):
+            for label, phrases in TOPICS.items():
+                for phrase in phrases:
+                    n += 1
+                    writer.writerow([f"r{n}", f"{phrase} ({copy})", label])
+    return path
+
+
+@pytest.fixture
+def small_corpus(tmp_path) -> Path:
+    return write_corpus(tmp_path / "corpus.csv")

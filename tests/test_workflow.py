@@ -1,0 +1,145 @@
+"""The round workflow through the CLI: init, three oracle rounds, status, with what was stored."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+
+from activelabel.cli.app import cli
+from activelabel.cli.commands import *  # noqa: F403  (registers the sub-commands)
+from activelabel.config import load_config, save_config
+from activelabel.workspace import Workspace
+
+
+def run(*args: str):
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result
+
+
+@pytest.fixture
+def workspace(tmp_path, small_corpus, tiny_model):
+    path = tmp_path / "ws"
+    result = run(
+        "init",
+        str(path),
+        "--corpus",
+        str(small_corpus),
+        "--id-column",
+        "id",
+        "--model",
+        tiny_model,
+        "--test-size",
+        "15",
+        "--batch-size",
+        "10",
+        "--seed",
+        "3",
+    )
+    assert result.exit_code == 0, result.output
+    config = load_config(path)
+    config.model.epochs, config.model.min_steps, config.model.learning_rate = 2, 4, 1e-3
+    save_config(path, config)
+    return path
+
+
+def test_init_writes_config_and_state(workspace):
+    ws = Workspace.open(workspace)
+    assert ws.class_names == ["politics", "science and technology", "sport"]  # taxonomy order
+    assert len(ws.store.items("test")) == 15 and len(ws.store.items("pool")) == 75
+    assert ws.config.loop.seed == 3 and ws.store.rounds() == []
+
+
+def test_three_oracle_rounds_store_labels_rounds_and_selections(workspace):
+    result = run("round", str(workspace), "--rounds", "3")
+    assert result.exit_code == 0, result.output
+    assert "round 0: 0 labels" in result.output and "zero-shot" in result.output
+
+    ws = Workspace.open(workspace)
+    rounds = ws.store.rounds()
+    assert [r.round for r in rounds] == [0, 1, 2]
+    assert [r.n_labels for r in rounds] == [0, 10, 20]
+    assert all(r.evaluation is not None and sum(r.evaluation.per_class_total) == 15 for r in rounds)
+    assert rounds[0].zero_shot is not None
+    labels = ws.store.active_labels()
+    assert len(labels) == 20
+    gold = {item.id: item.gold for item in ws.store.items()}
+    assert all(gold[item] == label for item, label in labels.items())
+    selections = ws.store.selections()
+    assert len(selections) == 30 and len({s.item_id for s in selections}) == 30
+    test_ids = {item.id for item in ws.store.items("test")}
+    assert not test_ids & {s.item_id for s in selections}
+    history = ws.store.db.execute("SELECT source, round FROM labels ORDER BY id").fetchall()
+    assert {source for source, _ in history} == {"oracle"} and {r for _, r in history} == {0, 1}
+    assert len(ws.store.awaiting()) == 10  # round 2's batch waits for the next pull
+
+    status = run("status", str(workspace))
+    assert status.exit_code == 0 and "satisfactory" in status.output
+    assert "10 headlines are waiting for labels" in status.output
+
+
+def test_same_seed_same_selection(tmp_path, small_corpus, tiny_model):
+    picks = []
+    for name in ("a", "b"):
+        path = tmp_path / name
+        run(
+            "init",
+            str(path),
+            "--corpus",
+            str(small_corpus),
+            "--model",
+            tiny_model,
+            "--strategy",
+            "margin",
+            "--cold-start",
+            "kmeans",
+            "--batch-size",
+            "5",
+            "--mode",
+            "frozen",
+        )
+        assert run("round", str(path), "--rounds", "2").exit_code == 0
+        picks.append([s.item_id for s in Workspace.open(path).store.selections()])
+    assert picks[0] == picks[1]
+
+
+def test_status_of_a_missing_workspace_is_one_line(tmp_path):
+    result = run("status", str(tmp_path))
+    assert result.exit_code == 1
+    assert "not an activelabel workspace" in result.output and "Traceback" not in result.output
+
+
+def test_init_refuses_an_existing_workspace_and_bad_options(workspace, small_corpus, tmp_path):
+    again = run("init", str(workspace), "--corpus", str(small_corpus))
+    assert again.exit_code == 1 and "already holds a workspace" in again.output
+    strategy = run(
+        "init", str(tmp_path / "x"), "--corpus", str(small_corpus), "--strategy", "magic"
+    )
+    assert strategy.exit_code == 1 and "unknown query strategy 'magic'" in strategy.output
+    labels = run("init", str(tmp_path / "y"), "--corpus", str(small_corpus), "--labels", "sport")
+    assert labels.exit_code == 1
+
+
+def test_corrupt_state_file_is_reported(workspace):
+    (workspace / "state.sqlite").write_bytes(b"this is not sqlite" * 100)
+    result = run("status", str(workspace))
+    assert result.exit_code == 1 and "corrupt" in result.output
+
+
+def test_newer_state_version_is_refused(workspace):
+    db = sqlite3.connect(workspace / "state.sqlite")
+    db.execute("PRAGMA user_version = 99")
+    db.commit()
+    db.close()
+    result = run("status", str(workspace))
+    assert result.exit_code == 1 and "newer activelabel" in result.output
+
+
+def test_bad_config_value_names_the_key(workspace):
+    text = (
+        (workspace / "activelabel.toml").read_text().replace('mode = "finetune"', 'mode = "fast"')
+    )
+    (workspace / "activelabel.toml").write_text(text)
+    result = run("status", str(workspace))
+    assert result.exit_code == 1 and "model.mode must be one of" in result.output
