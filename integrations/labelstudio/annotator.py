@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from activelabel.annotators.base import Annotator, BatchItem, Pulled
 from activelabel.integrations.labelstudio.client import connect
 from activelabel.integrations.labelstudio.errors import LabelStudioNotFoundError
 from activelabel.integrations.labelstudio.link import load_link, save_link
 from activelabel.integrations.labelstudio.project import ensure_project
 from activelabel.integrations.labelstudio.pull import pull_annotations
 from activelabel.integrations.labelstudio.tasks import PushItem, push_batch
-
-from activelabel.annotators.base import Annotator, BatchItem, Pulled
 from activelabel.store import NewLabel, Store
 from activelabel.workspace import Workspace
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
 from activelabel.integrations.labelstudio import (
     ServerInfo,
     connect,

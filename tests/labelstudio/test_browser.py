@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+
 from activelabel.integrations.labelstudio import PushItem, ensure_project, push_batch
 
 from .conftest import REPO, skip_or_fail

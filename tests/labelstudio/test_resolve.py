@@ -6,6 +6,9 @@ import xml.etree.ElementTree as ET
 
 import httpx
 import pytest
+from label_studio_sdk.core.api_error import ApiError
+
+from activelabel.errors import AnnotatorError
 from activelabel.integrations.labelstudio import (
     Annotation,
     LabelStudioAuthError,
@@ -24,9 +27,6 @@ from activelabel.integrations.labelstudio import (
 from activelabel.integrations.labelstudio.errors import translate_error
 from activelabel.integrations.labelstudio.pull import parse_annotation
 from activelabel.integrations.labelstudio.tasks import item_id_from_data, task_payload
-from label_studio_sdk.core.api_error import ApiError
-
-from activelabel.errors import AnnotatorError
 
 TOPICS = ["sport", "politics", "weather"]
 

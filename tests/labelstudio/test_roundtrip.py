@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from activelabel.integrations.labelstudio import (
     LabelStudioNotFoundError,
     PushItem,

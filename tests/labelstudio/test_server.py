@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+
 from activelabel.integrations.labelstudio import (
     LabelStudioAuthError,
     LabelStudioSetupError,

@@ -1,0 +1,134 @@
+"""`activelabel round` with Label Studio as the annotator, against the real server."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from activelabel.cli.app import cli
+from activelabel.cli.commands import *  # noqa: F403  (registers the sub-commands)
+from activelabel.config import load_config, save_config
+from activelabel.integrations.labelstudio.link import Link, credentials_path, save_link
+from activelabel.workspace import Workspace
+
+pytestmark = pytest.mark.labelstudio
+
+
+def choice(topic: str) -> list[dict]:
+    return [
+        {"from_name": "topic", "to_name": "text", "type": "choices", "value": {"choices": [topic]}}
+    ]
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def workspace(tmp_path, small_corpus, tiny_model, ls_server):
+    path = tmp_path / "ws"
+    result = run(
+        "init",
+        str(path),
+        "--corpus",
+        str(small_corpus),
+        "--id-column",
+        "id",
+        "--model",
+        tiny_model,
+        "--test-size",
+        "15",
+        "--batch-size",
+        "8",
+        "--mode",
+        "frozen",
+        "--annotator",
+        "labelstudio",
+        "--strategy",
+        "margin",
+    )
+    assert result.exit_code == 0, result.output
+    save_link(path, Link(url=ls_server.url, token=ls_server.token))
+    return path
+
+
+def tasks_of(client, project_id: int) -> dict[int, object]:
+    tasks = client.tasks.list(project=project_id, fields="all")
+    return {t.data["activelabel_id"]: t for t in tasks}
+
+
+def annotate(client, ws: Workspace, project_id: int, round_: int, skip: int = 0) -> None:
+    gold = {item.id: item.gold for item in ws.store.items()}
+    tasks = tasks_of(client, project_id)
+    for n, selection in enumerate(ws.store.selections(round=round_)):
+        task = tasks[selection.item_id]
+        if n < skip:
+            client.annotations.create(id=task.id, result=[], was_cancelled=True)
+        else:
+            client.annotations.create(id=task.id, result=choice(gold[selection.item_id]))
+
+
+def test_rounds_push_pull_and_guard(workspace, client):
+    assert oct(credentials_path(workspace).stat().st_mode & 0o777) == "0o600"
+    first = run("round", str(workspace))
+    assert first.exit_code == 0, first.output
+    ws = Workspace.open(workspace)
+    project_id = int(
+        __import__("tomllib").loads(credentials_path(workspace).read_text())["project_id"]
+    )
+    tasks = tasks_of(client, project_id)
+    assert set(tasks) == {s.item_id for s in ws.store.selections(round=0)}
+    assert all(s.task_id for s in ws.store.selections(round=0))
+
+    # nothing labelled yet: the next round refuses without --force
+    refused = run("round", str(workspace))
+    assert refused.exit_code == 1 and "only 0 of the 8 headlines" in refused.output
+    assert "--force" in refused.output and len(ws.store.rounds()) == 1
+
+    annotate(client, ws, project_id, 0, skip=1)
+    second = run("round", str(workspace))
+    assert second.exit_code == 0, second.output
+    labels = ws.store.active_labels()
+    assert len(labels) == 7 and len(ws.store.skipped()) == 1
+    history = ws.store.db.execute(
+        "SELECT source, round, task_id, annotation_id FROM labels"
+    ).fetchall()
+    assert all(s == "labelstudio" and r == 0 and t and a for s, r, t, a in history)
+
+    # round 1's batch carries the model's prediction as a pre-annotation
+    tasks = tasks_of(client, project_id)
+    pushed = [tasks[s.item_id] for s in ws.store.selections(round=1)]
+    assert len(pushed) == 8
+    assert all(t.predictions and t.predictions[0].model_version == "round-1" for t in pushed)
+    skipped_item = next(iter(ws.store.skipped()))
+    assert skipped_item not in {s.item_id for s in ws.store.selections(round=1)}
+
+    # pulling again changes nothing; --force retrains with what there is
+    forced = run("round", str(workspace), "--force")
+    assert forced.exit_code == 0, forced.output
+    assert len(ws.store.active_labels()) == 7
+    assert [r.n_labels for r in ws.store.rounds()] == [0, 7, 7]
+
+
+def test_wrong_token_is_a_one_line_error(workspace):
+    save_link(workspace, Link(url=load_link_url(workspace), token="not-the-token"))
+    result = run("round", str(workspace))
+    assert result.exit_code == 1
+    assert "token" in result.output.lower() and "not-the-token" not in result.output
+    assert "Traceback" not in result.output
+
+
+def load_link_url(workspace):
+    from activelabel.integrations.labelstudio.link import load_link
+
+    return load_link(workspace).url
+
+
+def test_config_url_and_env_token_override_the_file(workspace, ls_server, monkeypatch):
+    save_link(workspace, Link(url="http://127.0.0.1:9", token="wrong"))
+    config = load_config(workspace)
+    config.labelstudio.url = ls_server.url
+    save_config(workspace, config)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", ls_server.token)
+    result = run("round", str(workspace))
+    assert result.exit_code == 0, result.output
