@@ -14,6 +14,7 @@ from label_studio_sdk.core.api_error import ApiError
 from .errors import (
     LabelStudioError,
     LabelStudioUnavailableError,
+    scrubbed,
     translate_error,
 )
 
@@ -60,7 +61,7 @@ def call(
                 isinstance(exc, ApiError) and exc.status_code in _RETRY_STATUSES
             ) or isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError))
             if not retryable or attempt == tries - 1:
-                raise translate_error(exc, client_url(client), action) from exc
+                raise translate_error(exc, client_url(client), action) from scrubbed(exc)
             time.sleep(backoff * 2**attempt)
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -95,7 +96,7 @@ def connect(
     try:
         client = LabelStudio(base_url=base, api_key=token, timeout=timeout, max_retries=0)
     except ApiError as exc:  # the SDK validates JWT-shaped keys eagerly
-        raise translate_error(exc, base, "reading the API token") from exc
+        raise translate_error(exc, base, "reading the API token") from scrubbed(exc)
     if check:
         try:
             response = httpx.get(base + "/health", timeout=min(timeout, 10.0))

@@ -20,6 +20,7 @@ __all__ = [
     "LabelStudioServerError",
     "LabelStudioRequestError",
     "translate_error",
+    "scrubbed",
 ]
 
 
@@ -57,7 +58,7 @@ _UP_HINT = "start it with 'activelabel labelstudio up' (or check the URL)"
 def _body_detail(body: object, limit: int = 200) -> str:
     """A short, single-line excerpt of an error body (never contains request headers)."""
     if isinstance(body, dict):
-        for key in ("detail", "validation_errors", "message", "error"):
+        for key in ("validation_errors", "detail", "message", "error"):
             if key in body:
                 body = body[key]
                 break
@@ -110,3 +111,14 @@ def translate_error(exc: BaseException, url: str, action: str) -> LabelStudioErr
             f"{_body_detail(exc.body)}"
         )
     return LabelStudioError(f"Label Studio at {url} failed while {action} ({type(exc).__name__})")
+
+
+def scrubbed(exc: BaseException) -> BaseException:
+    """``exc`` without response headers (an SDK ``ApiError`` prints them, and they can carry a
+    session cookie), to chain under a :class:`LabelStudioError` without leaking it in tracebacks.
+    """
+    if isinstance(exc, ApiError):
+        clean = ApiError(status_code=exc.status_code, body=exc.body)
+        clean.__traceback__ = exc.__traceback__
+        return clean
+    return exc

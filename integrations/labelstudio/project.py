@@ -132,6 +132,12 @@ def ensure_project(
     Without ``project_id`` a new project is created.
     """
     config = label_config(topics)
+    title = " ".join(str(title).split())
+    if not 3 <= len(title) <= 50:
+        raise LabelStudioError(
+            f"Label Studio project titles have 3 to 50 characters, not {len(title)} "
+            f"({title!r}): choose another title"
+        )
     if project_id is not None:
         project = call(
             client,

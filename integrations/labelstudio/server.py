@@ -141,6 +141,23 @@ def find_free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def _port_free(host: str, port: int, wait: float = 5.0) -> bool:
+    """Whether ``port`` can be bound on ``host``, waiting a little for a server just stopped."""
+    deadline = time.monotonic() + wait
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host, port))
+            except OSError:
+                pass
+            else:
+                return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+
+
 def server_env(
     data_dir: Path,
     username: str,
@@ -249,13 +266,10 @@ def start_server(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     if port is None:
         port = find_free_port(host)
-    else:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            if sock.connect_ex((host, port)) == 0:
-                raise LabelStudioSetupError(
-                    f"port {port} on {host} is already in use: stop what runs there or choose "
-                    "another port"
-                )
+    elif not _port_free(host, port):
+        raise LabelStudioSetupError(
+            f"port {port} on {host} is already in use: stop what runs there or choose another port"
+        )
     url = f"http://{host}:{port}"
     cmd = [
         str(exe),
@@ -370,14 +384,18 @@ def stop_server(pid: int, timeout: float = 20.0) -> bool:
             else:
                 os.kill(pid, sig)
 
+    def _alive() -> bool:
+        # children of the server (same group) may hold its socket: wait for all of them
+        return _pid_running(pid) or (use_group and _group_alive(pid))
+
     _signal(signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while _pid_running(pid) and time.monotonic() < deadline:
+    while _alive() and time.monotonic() < deadline:
         time.sleep(0.1)
-    if _pid_running(pid) or (use_group and _group_alive(pid)):
+    if _alive():
         _signal(signal.SIGKILL)
         deadline = time.monotonic() + 10
-        while _pid_running(pid) and time.monotonic() < deadline:
+        while _alive() and time.monotonic() < deadline:
             time.sleep(0.1)
         if _pid_running(pid):
             raise LabelStudioSetupError(

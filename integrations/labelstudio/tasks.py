@@ -16,7 +16,7 @@ import httpx
 from label_studio_sdk import LabelStudio
 
 from .client import call
-from .errors import LabelStudioError, LabelStudioServerError
+from .errors import LabelStudioError, LabelStudioNotFoundError, LabelStudioServerError
 from .project import CHOICES_NAME, TEXT_NAME
 
 __all__ = [
@@ -138,18 +138,23 @@ def list_tasks(client: LabelStudio, project_id: int, page_size: int = PAGE_SIZE)
     refs: list[TaskRef] = []
     page = 1
     while True:
-        pager = call(
-            client,
-            f"listing the tasks of project {project_id}",
-            lambda page=page: client.tasks.list(
-                project=project_id,
-                page=page,
-                page_size=page_size,
-                fields="task_only",
-                include="id,data,total_annotations,cancelled_annotations",
-            ),
-            read=True,
-        )
+        try:
+            pager = call(
+                client,
+                f"listing the tasks of project {project_id}",
+                lambda page=page: client.tasks.list(
+                    project=project_id,
+                    page=page,
+                    page_size=page_size,
+                    fields="task_only",
+                    include="id,data,total_annotations,cancelled_annotations",
+                ),
+                read=True,
+            )
+        except LabelStudioNotFoundError:
+            if page == 1:
+                raise
+            return refs  # tasks were deleted while listing: the last page went away
         items = pager.items or []
         for task in items:
             refs.append(

@@ -47,10 +47,13 @@ class LiveServer:
     venv: Path
     data_dir: Path
     username: str
-    password: str
-    token: str
-    info: ServerInfo
+    password: str = field(repr=False)
+    token: str = field(repr=False)
+    info: ServerInfo = field(repr=False)
     timings: dict[str, float] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # never show the token or password
+        return f"LiveServer(url={self.info.url!r}, pid={self.info.pid})"
 
     @property
     def url(self) -> str:

@@ -15,13 +15,17 @@ from activelabel.integrations.labelstudio import (
     LabelStudioError,
     LabelStudioNotFoundError,
     LabelStudioServerError,
+    LabelStudioSetupError,
     LabelStudioUnavailableError,
     PushItem,
     config_topics,
     connect,
+    default_venv,
     extract_choices,
     find_free_port,
+    install_label_studio,
     label_config,
+    label_studio_executable,
     resolve_item,
 )
 from activelabel.integrations.labelstudio.errors import translate_error
@@ -228,3 +232,42 @@ def test_connect_to_nothing_is_a_clear_error():
         connect("localhost:8080", token)
     with pytest.raises(LabelStudioError, match="no Label Studio API token"):
         connect("http://127.0.0.1:8080", "")
+
+
+def test_default_venv_honours_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("ACTIVELABEL_LABELSTUDIO_VENV", str(tmp_path / "ls"))
+    assert default_venv() == tmp_path / "ls"
+    monkeypatch.delenv("ACTIVELABEL_LABELSTUDIO_VENV")
+    assert default_venv().name == "label-studio-venv" and "~" not in str(default_venv())
+
+
+def test_install_is_skipped_when_present(tmp_path):
+    exe = label_studio_executable(tmp_path / "venv")
+    exe.parent.mkdir(parents=True)
+    exe.write_text("#!/bin/sh\n")
+    messages = []
+    assert install_label_studio(tmp_path / "venv", progress=messages.append) == exe
+    assert messages == []
+
+
+def test_failed_install_says_where_the_log_is(tmp_path):
+    messages = []
+    with pytest.raises(LabelStudioSetupError, match="install.log") as info:
+        install_label_studio(tmp_path / "venv", progress=messages.append, python="/bin/false")
+    assert "failed (exit 1)" in str(info.value)
+    assert messages and "Installing Label Studio" in messages[0]
+
+
+def test_chained_sdk_errors_carry_no_headers():
+    from activelabel.integrations.labelstudio import call
+
+    class FakeClient:
+        pass
+
+    def fail():
+        raise ApiError(status_code=401, headers={"set-cookie": "sessionid=SECRET"}, body={})
+
+    with pytest.raises(LabelStudioAuthError) as info:
+        call(FakeClient(), "reading", fail)
+    assert "SECRET" not in str(info.value.__cause__)
+    assert info.value.__cause__.status_code == 401
