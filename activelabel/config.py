@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import math
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -15,6 +17,7 @@ from activelabel.model.settings import ModelSettings
 CONFIG_NAME = "activelabel.toml"
 ANNOTATORS = ("oracle", "labelstudio")
 MODES = ("finetune", "frozen")
+CLASS_WEIGHTS = ("balanced", "none")
 
 
 @dataclass
@@ -53,6 +56,7 @@ class LoopConfig:
     batch_size: int = 50
     seed: int = 0
     annotator: str = "oracle"
+    random_share: float = 0.1  # part of each batch drawn at random: the live random baseline
 
 
 @dataclass
@@ -84,53 +88,131 @@ class Config:
             device=m.device,
         )
 
-    def validate(self, where: str = CONFIG_NAME) -> Config:
+    def validate(self, where: str = CONFIG_NAME, flags: dict[str, str] | None = None) -> Config:
+        """Check every value; raises ``ConfigError`` naming the first wrong key (and the command
+        line option it came from, where ``flags`` maps keys to options)."""
+        m, loop, corpus, taxonomy = self.model, self.loop, self.corpus, self.taxonomy
         checks = [
-            (self.model.mode in MODES, f"model.mode must be one of {', '.join(MODES)}"),
-            (self.model.epochs >= 1, "model.epochs must be at least 1"),
-            (self.model.batch_size >= 1, "model.batch_size must be at least 1"),
-            (self.model.learning_rate > 0, "model.learning_rate must be positive"),
-            (self.model.min_steps >= 0, "model.min_steps must be 0 or more"),
-            (self.model.max_length >= 0, "model.max_length must be 0 (auto) or positive"),
+            ("model.mode", m.mode, m.mode in MODES, f"must be one of {', '.join(MODES)}"),
+            ("model.epochs", m.epochs, m.epochs >= 1, "must be at least 1"),
+            ("model.batch_size", m.batch_size, m.batch_size >= 1, "must be at least 1"),
             (
-                self.model.class_weight in ("balanced", "none"),
-                "model.class_weight must be 'balanced' or 'none'",
+                "model.learning_rate",
+                m.learning_rate,
+                0 < m.learning_rate < math.inf,
+                "must be a positive number, e.g. 5e-5",
             ),
-            (self.loop.batch_size >= 1, "loop.batch_size must be at least 1"),
+            ("model.min_steps", m.min_steps, m.min_steps >= 0, "must be 0 or more"),
+            ("model.max_length", m.max_length, m.max_length >= 0, "must be 0 (auto) or positive"),
             (
-                self.loop.annotator in ANNOTATORS,
-                f"loop.annotator must be one of {', '.join(ANNOTATORS)}",
+                "model.class_weight",
+                m.class_weight,
+                m.class_weight in CLASS_WEIGHTS,
+                f"must be one of {', '.join(CLASS_WEIGHTS)}",
             ),
-            (self.corpus.test_size > 0, "corpus.test_size must be positive"),
+            ("model.name", m.name, bool(m.name.strip()), "must name a model, or be 'default'"),
+            ("model.device", m.device, bool(m.device.strip()), "must be auto, cpu or cuda"),
+            ("loop.batch_size", loop.batch_size, loop.batch_size >= 1, "must be at least 1"),
+            ("loop.seed", loop.seed, loop.seed >= 0, "must be 0 or more"),
             (
-                len(set(self.taxonomy.labels)) == len(self.taxonomy.labels),
-                "taxonomy.labels must not repeat a label",
+                "loop.random_share",
+                loop.random_share,
+                0 <= loop.random_share <= 1,
+                "must be between 0 and 1",
+            ),
+            ("loop.strategy", loop.strategy, bool(loop.strategy.strip()), "must name a strategy"),
+            (
+                "loop.cold_start",
+                loop.cold_start,
+                bool(loop.cold_start.strip()),
+                "must name a strategy, e.g. random",
+            ),
+            (
+                "loop.annotator",
+                loop.annotator,
+                loop.annotator in ANNOTATORS,
+                f"must be one of {', '.join(ANNOTATORS)}",
+            ),
+            (
+                "corpus.source",
+                corpus.source,
+                bool(corpus.source.strip()),
+                "must be a built-in corpus name or a file",
+            ),
+            (
+                "corpus.text_column",
+                corpus.text_column,
+                bool(corpus.text_column.strip()),
+                "must name a column",
+            ),
+            (
+                "corpus.test_size",
+                corpus.test_size,
+                0 < corpus.test_size < math.inf,
+                "must be a share below 1 (e.g. 0.2) or a count of records (e.g. 400)",
+            ),
+            (
+                "taxonomy.name",
+                taxonomy.name,
+                bool(taxonomy.name.strip()),
+                "must be a built-in taxonomy (iptc) or a file",
+            ),
+            (
+                "taxonomy.labels",
+                taxonomy.labels,
+                all(isinstance(x, str) and x.strip() for x in taxonomy.labels),
+                "must be a list of topic names",
+            ),
+            (
+                "taxonomy.labels",
+                taxonomy.labels,
+                len({str(x) for x in taxonomy.labels}) == len(taxonomy.labels),
+                "must not repeat a label",
             ),
         ]
-        for ok, message in checks:
+        for key, value, ok, requirement in checks:
             if not ok:
-                raise ConfigError(f"{where}: {message}")
+                name = f"{flags[key]} ({key})" if flags and key in flags else key
+                raise ConfigError(f"{where}: {name} {requirement}, not {_show(value)}")
         return self
+
+
+def _show(value: Any) -> str:
+    """A value for an error message: repr on one line, shortened."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def shown_key(key: str) -> str:
+    """A key from the file as an error message shows it: escaped if it is not printable."""
+    return key if key.isprintable() else ascii(key)[1:-1]
 
 
 def _section(cls: type, data: Any, name: str, where: str):
     if not isinstance(data, dict):
-        raise ConfigError(f"{where}: [{name}] must be a table")
+        raise ConfigError(f"{where}: [{name}] must be a table of keys, not {_show(data)}")
     known = {f.name: f for f in fields(cls)}
     unknown = sorted(set(data) - set(known))
     if unknown:
+        close = difflib.get_close_matches(unknown[0], list(known), n=1)
+        hint = f"did you mean '{name}.{close[0]}'? " if close else ""
         raise ConfigError(
-            f"{where}: unknown key '{name}.{unknown[0]}'; known keys: {', '.join(known)}"
+            f"{where}: unknown key '{name}.{shown_key(unknown[0])}'; {hint}known keys: "
+            f"{', '.join(known)}"
         )
     default = cls()
+    values = {}
     for key, value in data.items():
         expected = type(getattr(default, key))
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
-            data[key] = value
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            raise ConfigError(f"{where}: '{name}.{key}' must be {expected.__name__}, not {value!r}")
-    return cls(**data)
+            kind = {"str": "a string", "int": "an integer", "float": "a number"}.get(
+                expected.__name__, f"a {expected.__name__}"
+            )
+            raise ConfigError(f"{where}: '{name}.{key}' must be {kind}, not {_show(value)}")
+        values[key] = value
+    return cls(**values)
 
 
 def load_config(workspace: Path) -> Config:
@@ -142,12 +224,18 @@ def load_config(workspace: Path) -> Config:
         )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 (byte {exc.start}); re-save it as UTF-8") from exc
+    except tomllib.TOMLDecodeError as exc:
+        detail = " ".join(str(exc).split())
+        raise ConfigError(f"{path}: not valid TOML ({detail}); fix that line") from exc
     sections = {f.name: f.type for f in fields(Config)}
     unknown = sorted(set(data) - set(sections))
     if unknown:
-        raise ConfigError(f"{path}: unknown section [{unknown[0]}]; known: {', '.join(sections)}")
+        raise ConfigError(
+            f"{path}: unknown section [{shown_key(unknown[0])}]; known sections: "
+            f"{', '.join(sections)}"
+        )
     defaults = Config()
     parts = {
         name: _section(type(getattr(defaults, name)), data.get(name, {}), name, str(path))

@@ -17,7 +17,9 @@ from activelabel.config import (
     ModelConfig,
     TaxonomyConfig,
 )
-from activelabel.init import create_workspace
+from activelabel.corpus import load_taxonomy
+from activelabel.errors import ConfigError
+from activelabel.init import create_workspace, parse_labels
 
 
 @cli.command("init")
@@ -35,7 +37,7 @@ from activelabel.init import create_workspace
     "--label-column",
     default="label",
     show_default=True,
-    help="Column with gold labels, if any (an unlabelled pool has none).",
+    help="Column with gold labels, if any (an unlabelled pool has none; '' ignores labels).",
 )
 @click.option("--id-column", default="", help="Column with unique ids (default: row number).")
 @click.option(
@@ -47,8 +49,9 @@ from activelabel.init import create_workspace
 @click.option(
     "--labels",
     default="",
-    help="Comma-separated subset of the taxonomy to use as classes "
-    "(default: the topics found in a labelled corpus, else all).",
+    help="Comma-separated subset of the taxonomy to use as classes, e.g. "
+    "'sport,politics,economy, business and finance' (topic names that contain commas are "
+    "matched whole; default: the topics found in a labelled corpus, else all).",
 )
 @click.option("--test", "test_path", default="", help="A separate labelled test file.")
 @click.option(
@@ -121,16 +124,20 @@ def init_command(
     annotator: str,
 ) -> None:
     """Create WORKSPACE: the corpus split into pool and test set, classes, settings."""
+    classes = parse_labels(labels, load_taxonomy(taxonomy).names) if labels.strip() else []
     config = Config(
         corpus=CorpusConfig(source, text_column, label_column, id_column, test_path, test_size),
-        taxonomy=TaxonomyConfig(taxonomy, [x.strip() for x in labels.split(",") if x.strip()]),
+        taxonomy=TaxonomyConfig(taxonomy, classes),
         model=ModelConfig(name=model, mode=mode),
         loop=LoopConfig(strategy, cold_start, batch_size, seed, annotator),
     )
     from activelabel.strategies import make_strategy
 
-    make_strategy(strategy)
-    make_strategy(cold_start)
+    for option, spec in (("--strategy", strategy), ("--cold-start", cold_start)):
+        try:
+            make_strategy(spec)
+        except ConfigError as exc:
+            raise ConfigError(f"{option}: {exc}") from None
     summary = create_workspace(workspace, config)
     for note in summary.notes:
         console.print(f"[yellow]note:[/] {note}")

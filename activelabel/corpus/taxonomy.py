@@ -40,8 +40,8 @@ class Taxonomy:
         unknown = [n for n in names if n not in by_name]
         if unknown:
             raise ConfigError(
-                f"label(s) {', '.join(map(repr, unknown))} are not topics of taxonomy "
-                f"'{self.name}'; use one of: {', '.join(self.names)}"
+                f"label(s) {', '.join(map(repr, unknown))} (--labels / taxonomy.labels) are not "
+                f"topics of taxonomy '{self.name}'; use one of: {', '.join(self.names)}"
             )
         return Taxonomy(self.name, tuple(by_name[n] for n in names))
 
@@ -52,8 +52,9 @@ def load_taxonomy(name_or_path: str | Path) -> Taxonomy:
     path = BUILTIN_TAXONOMIES.get(str(name_or_path), Path(name_or_path))
     if not path.is_file():
         raise ConfigError(
-            f"taxonomy '{name_or_path}' is neither a built-in name "
-            f"({', '.join(BUILTIN_TAXONOMIES)}) nor a file"
+            f"taxonomy '{name_or_path}' (--taxonomy / taxonomy.name) is neither a built-in name "
+            f"({', '.join(BUILTIN_TAXONOMIES)}) nor a file; give one of those or the path of a "
+            f"TOML/CSV file with a 'name' per topic"
         )
     try:
         if path.suffix == ".toml":
@@ -64,18 +65,26 @@ def load_taxonomy(name_or_path: str | Path) -> Taxonomy:
                 rows = list(csv.DictReader(handle))
             title = path.stem
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, csv.Error) as exc:
-        raise ConfigError(f"{path}: cannot read taxonomy ({exc})") from exc
+        detail = " ".join(str(exc).split())
+        raise ConfigError(
+            f"{path}: cannot read taxonomy ({detail}); fix the file (UTF-8 TOML or CSV)"
+        ) from exc
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise ConfigError(
+            f"{path}: topics must be [[topic]] tables with a 'name' (TOML) or CSV rows"
+        )
     topics = []
     for number, row in enumerate(rows, start=1):
         name = str(row.get("name") or "").strip()
         if not name:
-            raise ConfigError(f"{path}: topic {number} has no name")
+            raise ConfigError(f"{path}: topic {number} has no name; give every topic a name")
         topics.append(
             Topic(name, str(row.get("description") or ""), str(row.get("keywords") or ""))
         )
     names = [t.name for t in topics]
     if len(set(names)) != len(names):
-        raise ConfigError(f"{path}: topic names must be unique")
+        repeated = next(n for n in names if names.count(n) > 1)
+        raise ConfigError(f"{path}: topic '{repeated}' appears twice; topic names must be unique")
     if len(topics) < 2:
-        raise ConfigError(f"{path}: a taxonomy needs at least two topics")
+        raise ConfigError(f"{path}: a taxonomy needs at least two topics, it has {len(topics)}")
     return Taxonomy(str(title), tuple(topics))

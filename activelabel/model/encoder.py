@@ -26,9 +26,10 @@ def resolve_model(name_or_path: str) -> str:
     looks_local = path.exists() or name_or_path.startswith((".", "/", "~"))
     if looks_local:
         if not (path / "config.json").is_file():
+            what = "no such folder" if not path.exists() else "no config.json in it"
             raise ConfigError(
-                f"model '{name_or_path}' is not a model folder (no config.json); give a folder "
-                f"saved with save_pretrained, a hub id, or 'default'"
+                f"model.name (--model) '{name_or_path}' is not a model folder ({what}); give a "
+                f"folder saved with save_pretrained, a hub id, or 'default'"
             )
         return str(path.resolve())
     return name_or_path
@@ -56,8 +57,16 @@ def load_tokenizer(model_path: str):
 
     try:
         return AutoTokenizer.from_pretrained(model_path)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot load a tokenizer from '{model_path}': {exc}") from exc
+    except Exception as exc:  # OSError, ValueError, JSON and tokenizers errors, ...
+        advice = (
+            "the folder needs the tokenizer files saved with save_pretrained"
+            if Path(model_path).is_dir()
+            else "a hub id needs network; give a local model folder"
+        )
+        raise ConfigError(
+            f"cannot load a tokenizer from '{model_path}' (model.name): {_one_line(exc)}; "
+            f"{advice}, or set model.name = 'default'"
+        ) from exc
 
 
 def load_encoder(model_path: str) -> torch.nn.Module:
@@ -69,11 +78,20 @@ def load_encoder(model_path: str) -> torch.nn.Module:
     logging.disable_progress_bar()
     try:
         return AutoModel.from_pretrained(model_path)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot load an encoder from '{model_path}': {exc}") from exc
+    except Exception as exc:  # OSError, ValueError, safetensors errors for damaged weights, ...
+        raise ConfigError(
+            f"cannot load an encoder from '{model_path}' (model.name): {_one_line(exc)}; "
+            f"save a model with save_pretrained into that folder, or set model.name = 'default'"
+        ) from exc
     finally:
         logging.set_verbosity(previous)
         logging.enable_progress_bar()
+
+
+def _one_line(exc: BaseException, limit: int = 300) -> str:
+    """A library's message on one line, shortened, to quote inside ours."""
+    text = " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
