@@ -1,6 +1,7 @@
 """Imports every sub-command module so that each registers itself on the group."""
 
 from activelabel.cli import (  # noqa: F401
+    export_cmd,
     init_cmd,
     labelstudio_cmd,
     report_cmd,
