@@ -16,6 +16,7 @@ import numpy as np
 from activelabel.annotators.base import Annotator, BatchItem
 from activelabel.errors import ActiveLabelError
 from activelabel.evaluation import Evaluation, evaluate
+from activelabel.faults import checkpoint
 from activelabel.model import make_classifier, resolve_model
 from activelabel.model.classifier import FrozenEncoder, Prediction, TextClassifier
 from activelabel.store import RoundRecord, Selection, now
@@ -42,6 +43,8 @@ class RoundResult:
     strategy: str
     wall_seconds: float
     problems: list[str] = field(default_factory=list)
+    random_arm_labels: int = 0
+    random_arm: Evaluation | None = None
 
 
 def _silent(description: str, total: int) -> Callable[[int], None]:
@@ -51,6 +54,7 @@ def _silent(description: str, total: int) -> Callable[[int], None]:
 def pull(ws: Workspace, annotator: Annotator) -> tuple[int, int, list[str]]:
     """Apply the annotator's labels to the state; returns (new, changed, problems)."""
     pulled = annotator.pull()
+    checkpoint("pull")
     known = {item.id for item in ws.store.items("pool")}
     classes = set(ws.class_names)
     problems = list(pulled.problems)
@@ -64,6 +68,7 @@ def pull(ws: Workspace, annotator: Annotator) -> tuple[int, int, list[str]]:
             labels.append(label)
     with ws.store.transaction() as db:
         new, changed, _ = ws.store.apply_labels(labels, pulled.retracted, db=db)
+        checkpoint("pull-write")
         ws.store.mark_skipped(pulled.skipped, db=db)
     return new, changed, problems
 
@@ -78,7 +83,9 @@ def push_pending(ws: Workspace, annotator: Annotator) -> int:
         BatchItem(s.item_id, texts[s.item_id], s.round, s.predicted, s.confidence, s.arm)
         for s in pending
     ]
-    ws.store.mark_pushed(annotator.push(batch))
+    task_ids = annotator.push(batch)
+    checkpoint("push")
+    ws.store.mark_pushed(task_ids)
     return len(batch)
 
 
@@ -105,6 +112,14 @@ def _run_round(
     started, clock = now(), time.perf_counter()
     store, config = ws.store, ws.config
     number = store.next_round()
+    for key, spec in (
+        ("loop.strategy", config.loop.strategy),
+        ("loop.cold_start", config.loop.cold_start),
+    ):
+        try:
+            make_strategy(spec)
+        except ActiveLabelError as exc:
+            raise ActiveLabelError(f"{ws.path / 'activelabel.toml'}: {key}: {exc}") from None
     push_pending(ws, annotator)
     new, changed, problems = pull(ws, annotator)
     if number > 0 and not force:
@@ -116,24 +131,33 @@ def _run_round(
     labels = store.active_labels()
     labelled = [item for item in pool if item.id in labels]
     y = np.array([index[labels[item.id]] for item in labelled], dtype=np.int64)
+    gold_test = [item for item in test if item.gold in index]
+    test_gold = np.array([index[i.gold] for i in gold_test], dtype=np.int64)
 
     settings = config.model_settings(resolve_model(config.model.name))
     classifier = make_classifier(config.model.mode, len(names), settings, seed=config.loop.seed)
     classifier.prepare([item.text for item in pool + test])
-    if len(labelled):
-        advance = phase(
-            f"train on {len(labelled)} labels", _training_total(classifier, len(labelled))
-        )
-        classifier.fit([item.text for item in labelled], y, advance)
-
+    _fit(classifier, labelled, y, phase, "train")
     evaluation = None
-    gold_test = [item for item in test if item.gold in index]
     if gold_test:
-        prediction = classifier.predict(
+        predicted = classifier.predict(
             [i.text for i in gold_test], phase("evaluate", len(gold_test))
         )
-        gold = np.array([index[i.gold] for i in gold_test])
-        evaluation = evaluate(prediction.probabilities, gold, len(names))
+        evaluation = evaluate(predicted.probabilities, test_gold, len(names))
+    stopping = None
+    if labelled:
+        stopping_items = _stopping_set(ws, pool)
+        stopping = classifier.predict(stopping_items).probabilities.argmax(axis=1).tolist()
+
+    random_arm_items = _random_arm_items(ws, labels)
+    random_evaluation = None
+    if random_arm_items and gold_test:
+        arm_labelled = [item for item in labelled if item.id in random_arm_items]
+        arm_y = np.array([index[labels[item.id]] for item in arm_labelled], dtype=np.int64)
+        arm_classifier = classifier.sibling()
+        _fit(arm_classifier, arm_labelled, arm_y, phase, "train random arm")
+        arm_probabilities = arm_classifier.predict([i.text for i in gold_test]).probabilities
+        random_evaluation = evaluate(arm_probabilities, test_gold, len(names))
 
     excluded = set(labels) | store.awaiting() | store.skipped()
     candidates = [item for item in pool if item.id not in excluded]
@@ -144,20 +168,28 @@ def _run_round(
     if number == 0 or "topic" in strategy_spec:
         topic_embeddings, zero_shot = _zero_shot(ws, classifier, gold_test, index, phase)
 
-    view = _pool_view(classifier, scored, labelled, y, names, evaluation, topic_embeddings)
-    strategy = make_strategy(strategy_spec)
-    picked = strategy.select(
-        view, min(batch_size, len(candidates)), round_rng(config.loop.seed, number)
+    view = _pool_view(
+        classifier, scored, labelled, y, names, _seen_recall(ws, labels, index), topic_embeddings
     )
+    rows, arms = _select(
+        view,
+        strategy_spec,
+        min(batch_size, len(candidates)),
+        config.loop.random_share,
+        round_rng(config.loop.seed, number),
+    )
+    checkpoint("select")
+    trained = len(labelled) > 0
     selections = [
         Selection(
             number,
             candidates[row].id,
             rank,
-            predicted=names[int(scored.probabilities[row].argmax())] if len(labelled) else None,
-            confidence=float(scored.probabilities[row].max()) if len(labelled) else None,
+            arm=arm,
+            predicted=names[int(scored.probabilities[row].argmax())] if trained else None,
+            confidence=float(scored.probabilities[row].max()) if trained else None,
         )
-        for rank, row in enumerate(picked)
+        for rank, (row, arm) in enumerate(zip(rows, arms, strict=True))
     ]
     wall = time.perf_counter() - clock
     record = RoundRecord(
@@ -171,6 +203,9 @@ def _run_round(
         evaluation,
         zero_shot,
         wall,
+        random_arm_labels=len(random_arm_items),
+        random_arm=random_evaluation,
+        stopping_predictions=stopping,
     )
     store.record_round(record, selections)
     push_pending(ws, annotator)
@@ -186,7 +221,78 @@ def _run_round(
         strategy_spec,
         wall,
         problems,
+        random_arm_labels=len(random_arm_items),
+        random_arm=random_evaluation,
     )
+
+
+def _fit(classifier: TextClassifier, items, y: np.ndarray, phase: Phase, what: str) -> None:
+    if not len(items):
+        return
+    advance = phase(f"{what} on {len(items)} labels", _training_total(classifier, len(items)))
+
+    def progress(n: int) -> None:
+        checkpoint("train")
+        advance(n)
+
+    classifier.fit([item.text for item in items], y, progress)
+
+
+def _select(
+    view: PoolView, spec: str, n: int, random_share: float, rng: np.random.Generator
+) -> tuple[np.ndarray, list[str]]:
+    """Rows of the batch and the arm of each: the strategy's picks, then uniform random draws
+    (``random_share`` of the batch, at least one when the share is positive). A random cold
+    start is the random arm as a whole."""
+    if spec == "random":
+        return np.asarray(make_strategy("random").select(view, n, rng), dtype=np.int64), [
+            "random"
+        ] * n
+    n_random = min(n, max(1, round(random_share * n))) if random_share > 0 and n > 1 else 0
+    active = np.asarray(make_strategy(spec).select(view, n - n_random, rng), dtype=np.int64)
+    rest = np.setdiff1d(np.arange(view.size), active)
+    drawn = rng.permutation(rest)[:n_random]
+    rows = np.concatenate([active, drawn]).astype(np.int64)
+    return rows, ["active"] * len(active) + ["random"] * len(drawn)
+
+
+def _random_arm_items(ws: Workspace, labels: dict[int, str]) -> set[int]:
+    rows = ws.store.db.execute("SELECT item_id FROM selections WHERE arm = 'random'")
+    return {item for (item,) in rows if item in labels}
+
+
+def _seen_recall(ws: Workspace, labels: dict[int, str], index: dict[str, int]) -> np.ndarray | None:
+    """Per-topic recall of the model's suggestions on the headlines people then labelled:
+    what the model gets wrong, measured without the test set."""
+    correct = np.zeros(len(index))
+    total = np.zeros(len(index))
+    for s in ws.store.selections():
+        if s.predicted is not None and s.item_id in labels:
+            truth = index[labels[s.item_id]]
+            total[truth] += 1
+            correct[truth] += s.predicted == labels[s.item_id]
+    if not total.any():
+        return None
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, correct / total, np.nan)
+
+
+STOPPING_SET_SIZE = 1000
+
+
+def _stopping_set(ws: Workspace, pool) -> list[str]:
+    """Texts of a fixed, seeded sample of pool headlines, the same every round."""
+    import json
+
+    stored = ws.store.get("stopping_set")
+    if stored is None:
+        rng = np.random.default_rng([ws.config.loop.seed, 7])
+        chosen = sorted(rng.permutation([item.id for item in pool])[:STOPPING_SET_SIZE].tolist())
+        ws.store.set("stopping_set", json.dumps(chosen))
+    else:
+        chosen = json.loads(stored)
+    texts = {item.id: item.text for item in pool}
+    return [texts[i] for i in chosen]
 
 
 def _check_enough_labels(ws: Workspace, number: int) -> None:
@@ -233,7 +339,7 @@ def _pool_view(
     labelled,
     y: np.ndarray,
     names: list[str],
-    evaluation: Evaluation | None,
+    seen_recall: np.ndarray | None,
     topic_embeddings: np.ndarray | None,
 ) -> PoolView:
     labelled_embeddings = (
@@ -247,7 +353,7 @@ def _pool_view(
         labeled_embeddings=labelled_embeddings,
         labeled_classes=y,
         class_names=tuple(names),
-        class_recall=None if evaluation is None else evaluation.per_class_recall,
+        class_recall=seen_recall,
         topic_embeddings=topic_embeddings,
         n_candidates=len(scored.probabilities),
     )

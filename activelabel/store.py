@@ -14,6 +14,7 @@ from pathlib import Path
 
 from activelabel.errors import StateError
 from activelabel.evaluation import CurvePoint, Evaluation
+from activelabel.faults import checkpoint
 
 SCHEMA_VERSION = 1
 STATE_NAME = "state.sqlite"
@@ -50,7 +51,9 @@ CREATE TABLE rounds (
     strategy TEXT NOT NULL,
     evaluation TEXT,
     zero_shot TEXT,
-    wall_seconds REAL NOT NULL
+    wall_seconds REAL NOT NULL,
+    random_arm TEXT,
+    stopping TEXT
 );
 CREATE TABLE selections (
     round INTEGER NOT NULL,
@@ -143,6 +146,9 @@ class RoundRecord:
     evaluation: Evaluation | None
     zero_shot: Evaluation | None
     wall_seconds: float
+    random_arm_labels: int = 0  # labels drawn at random, which the random-arm model uses
+    random_arm: Evaluation | None = None
+    stopping_predictions: list[int] | None = None  # predicted classes on the stopping set
 
 
 class Store:
@@ -318,20 +324,40 @@ class Store:
     def rounds(self) -> list[RoundRecord]:
         rows = self.db.execute(
             "SELECT round, started_at, finished_at, n_labels, new_labels, mode, strategy, "
-            "evaluation, zero_shot, wall_seconds FROM rounds ORDER BY round"
+            "evaluation, zero_shot, wall_seconds, random_arm, stopping FROM rounds ORDER BY round"
         )
-        return [
-            RoundRecord(*row[:7], _evaluation(row[7]), _evaluation(row[8]), row[9]) for row in rows
-        ]
+        records = []
+        for row in rows:
+            arm = json.loads(row[10]) if row[10] else {}
+            records.append(
+                RoundRecord(
+                    *row[:7],
+                    _evaluation(row[7]),
+                    _evaluation(row[8]),
+                    row[9],
+                    random_arm_labels=arm.get("n_labels", 0),
+                    random_arm=Evaluation.from_dict(arm["evaluation"])
+                    if arm.get("evaluation")
+                    else None,
+                    stopping_predictions=json.loads(row[11]) if row[11] else None,
+                )
+            )
+        return records
 
     def next_round(self) -> int:
         last = self.db.execute("SELECT max(round) FROM rounds").fetchone()[0]
         return 0 if last is None else last + 1
 
     def record_round(self, record: RoundRecord, selections: list[Selection]) -> None:
+        """Write the round and its selections in one transaction."""
+        arm = {
+            "n_labels": record.random_arm_labels,
+            "evaluation": record.random_arm.to_dict() if record.random_arm else None,
+        }
+        stopping = record.stopping_predictions
         with self.transaction() as db:
             db.execute(
-                "INSERT INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.round,
                     record.started_at,
@@ -343,8 +369,11 @@ class Store:
                     _json(record.evaluation),
                     _json(record.zero_shot),
                     record.wall_seconds,
+                    json.dumps(arm),
+                    None if stopping is None else json.dumps(stopping),
                 ),
             )
+            checkpoint("state-write")
             db.executemany(
                 "INSERT INTO selections (round, item_id, rank, arm, predicted, confidence) "
                 "VALUES (?, ?, ?, ?, ?, ?)",

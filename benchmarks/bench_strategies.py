@@ -62,20 +62,32 @@ def full_pool_accuracy(ws: Workspace, mode: str) -> float:
     classifier.prepare([i.text for i in pool + test])
     classifier.fit([i.text for i in pool], np.array([names.index(i.gold) for i in pool]))
     probabilities = classifier.predict([i.text for i in test]).probabilities
-    return evaluate(probabilities, np.array([names.index(i.gold) for i in test]), len(names)).accuracy
+    return evaluate(
+        probabilities, np.array([names.index(i.gold) for i in test]), len(names)
+    ).accuracy
 
 
 def run_variant(name: str, folder: Path, thin_to: float | None, args) -> None:
     pool_csv, test_csv = write_variant(folder, thin_to)
     ws_path = folder / "ws"
-    config = Config(corpus=CorpusConfig(str(pool_csv), id_column="id", test=str(test_csv)),
-                    model=ModelConfig(mode=args.mode), loop=LoopConfig(seed=0))
+    config = Config(
+        corpus=CorpusConfig(str(pool_csv), id_column="id", test=str(test_csv)),
+        model=ModelConfig(mode=args.mode),
+        loop=LoopConfig(seed=0),
+    )
     create_workspace(ws_path, config)
     ws = Workspace.open(ws_path)
     rare = ws.class_names.index(RARE_TOPIC)
-    share = sum(1 for i in ws.store.items("pool") if i.gold == RARE_TOPIC) / len(ws.store.items("pool"))
-    plan = Plan(args.strategies, list(range(args.seeds)), schedule(args.initial, args.step, args.budget),
-                args.mode, args.cold_start)
+    share = sum(1 for i in ws.store.items("pool") if i.gold == RARE_TOPIC) / len(
+        ws.store.items("pool")
+    )
+    plan = Plan(
+        args.strategies,
+        list(range(args.seeds)),
+        schedule(args.initial, args.step, args.budget),
+        args.mode,
+        args.cold_start,
+    )
     clock = time.perf_counter()
     points = run_simulation(ws, plan)
     elapsed = time.perf_counter() - clock
@@ -83,14 +95,25 @@ def run_variant(name: str, folder: Path, thin_to: float | None, args) -> None:
     summary = summarise_mode(points, args.mode, rare_class=rare, budgets=tuple(args.budgets))
     target_full = 0.95 * full
 
-    print(f"\n## {name}: pool {len(ws.store.items('pool'))} ({RARE_TOPIC} {100 * share:.1f} %), "
-          f"test {len(ws.store.items('test'))}, mode {args.mode}, seeds {args.seeds}, "
-          f"{plan.sizes[0]}→{plan.sizes[-1]} step {args.step}, {elapsed:.0f} s")
-    print(f"random final accuracy {100 * summary.baseline_final:.1f} % (target 95 %: "
-          f"{100 * summary.target:.1f} %); full-pool accuracy {100 * full:.1f} % "
-          f"(target 95 %: {100 * target_full:.1f} %)")
-    header = ["strategy", "AUC", "labels→95% random", "ratio", "labels→95% full", "ratio",
-              *[f"rare recall @{b}" for b in args.budgets]]
+    print(
+        f"\n## {name}: pool {len(ws.store.items('pool'))} ({RARE_TOPIC} {100 * share:.1f} %), "
+        f"test {len(ws.store.items('test'))}, mode {args.mode}, seeds {args.seeds}, "
+        f"{plan.sizes[0]}→{plan.sizes[-1]} step {args.step}, {elapsed:.0f} s"
+    )
+    print(
+        f"random final accuracy {100 * summary.baseline_final:.1f} % (target 95 %: "
+        f"{100 * summary.target:.1f} %); full-pool accuracy {100 * full:.1f} % "
+        f"(target 95 %: {100 * target_full:.1f} %)"
+    )
+    header = [
+        "strategy",
+        "AUC",
+        "labels→95% random",
+        "ratio",
+        "labels→95% full",
+        "ratio",
+        *[f"rare recall @{b}" for b in args.budgets],
+    ]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     from activelabel.report.summary import curve, labels_to_reach
@@ -100,7 +123,8 @@ def run_variant(name: str, folder: Path, thin_to: float | None, args) -> None:
         c = curve(points, row.run, args.mode)
         reach_full = labels_to_reach(c.n_labels, c.mean, target_full)
         cells = [
-            row.run, fmt_mean_sd(row.auc),
+            row.run,
+            fmt_mean_sd(row.auc),
             str(row.labels_to_target or f">{plan.sizes[-1]}"),
             f"{row.label_ratio:.2f}" if row.label_ratio else "–",
             str(reach_full or f">{plan.sizes[-1]}"),
@@ -116,7 +140,9 @@ def _xy(c):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--strategies", default="random,margin,margin+kmeans,balanced(margin+kmeans)")
+    parser.add_argument(
+        "--strategies", default="random,margin,margin+kmeans,balanced(margin+kmeans)"
+    )
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--initial", type=int, default=20)
     parser.add_argument("--step", type=int, default=20)

@@ -64,6 +64,11 @@ def round_command(workspace: Path, rounds: int, batch_size: int | None, force: b
             f"round {result.round}: {result.n_labels} labels (+{result.new_labels}), "
             f"accuracy {accuracy}"
         )
+        if result.random_arm:
+            line += (
+                f", random arm {percent(result.random_arm.accuracy)} "
+                f"with {result.random_arm_labels} labels"
+            )
         if result.zero_shot:
             line += f", zero-shot {percent(result.zero_shot.accuracy)}"
         console.print(

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from activelabel.cli.app import cli
 from activelabel.cli.ui import console, percent
+from activelabel.stopping import stop_signal
 from activelabel.workspace import Workspace
 
 SATISFACTORY = 5 / 6  # the original study: 5 or 6 of 6 test headlines right
@@ -30,6 +31,7 @@ def print_status(ws: Workspace) -> None:
         "eval loss",
         "satisfactory",
         "zero-shot",
+        "random arm",
         "strategy",
         "wall",
     ):
@@ -46,6 +48,7 @@ def print_status(ws: Workspace) -> None:
             if e
             else "–",
             percent(r.zero_shot.accuracy) if r.zero_shot else "",
+            f"{percent(r.random_arm.accuracy)} @{r.random_arm_labels}" if r.random_arm else "",
             r.strategy,
             f"{r.wall_seconds:.0f} s",
         )
@@ -53,11 +56,17 @@ def print_status(ws: Workspace) -> None:
     awaiting = len(ws.store.awaiting())
     if awaiting:
         console.print(f"{awaiting} headlines are waiting for labels.")
+    signal = stop_signal(rounds, ws.class_names)
+    if signal is not None:
+        colour = "green" if signal.suggest_stop else "cyan"
+        console.print(f"[{colour}]suggestion:[/] {signal.message}")
 
 
 @cli.command("status")
 @click.argument("workspace", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def status_command(workspace: Path) -> None:
     """Show every round of WORKSPACE: labels, accuracy, macro-F1, eval loss, satisfactory
-    classes (at least 5 of 6 test headlines right, as in the original study), wall time."""
+    classes (at least 5 of 6 test headlines right, as in the original study), zero-shot
+    accuracy (round 0), the random arm's accuracy with its own label count, wall time, and a
+    suggestion whether to keep labelling."""
     print_status(Workspace.open(workspace))

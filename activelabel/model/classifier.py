@@ -73,6 +73,13 @@ class TextClassifier(ABC):
         self.tokens = TokenCache(self.tokenizer, max_length)
         self.tokens.ids(texts)
 
+    def sibling(self) -> TextClassifier:
+        """A new untrained classifier of the same kind that shares the token (and embedding)
+        caches, e.g. for the random-arm model of a round."""
+        other = type(self)(self.n_classes, self.settings, self.seed)
+        other.tokens = self.tokens
+        return other
+
     def _token_cache(self, texts: Sequence[str]) -> TokenCache:
         if self.tokens is None:
             self.prepare(texts)
@@ -257,6 +264,11 @@ class FrozenClassifier(TextClassifier):
         super().__init__(n_classes, settings, seed)
         self._encoder: FrozenEncoder | None = None
         self._untrained_head()
+
+    def sibling(self) -> FrozenClassifier:
+        other = super().sibling()
+        other._encoder = self._encoder
+        return other
 
     def encoder(self, texts: Sequence[str] = ()) -> FrozenEncoder:
         if self._encoder is None:

@@ -18,5 +18,5 @@ class ModelSettings:
     max_length: int | None = None  # None: fitted to the corpus (99.5th percentile of tokens)
     dropout: float = 0.1
     class_weight: str = "balanced"  # "balanced" or "none"
-    regularisation_c: float = 10.0  # inverse L2 strength of the frozen mode's logistic head
+    regularisation_c: float = 1.0  # inverse L2 strength of the frozen mode's logistic head
     device: str = "auto"
