@@ -120,7 +120,8 @@ def _run_round(
             make_strategy(spec)
         except ActiveLabelError as exc:
             raise ActiveLabelError(f"{ws.path / 'activelabel.toml'}: {key}: {exc}") from None
-    push_pending(ws, annotator)
+    if store.selections(unpushed=True):
+        return _finish_push(ws, annotator, number - 1, clock)
     new, changed, problems = pull(ws, annotator)
     if number > 0 and not force:
         _check_enough_labels(ws, number)
@@ -293,6 +294,28 @@ def _stopping_set(ws: Workspace, pool) -> list[str]:
         chosen = json.loads(stored)
     texts = {item.id: item.text for item in pool}
     return [texts[i] for i in chosen]
+
+
+def _finish_push(ws: Workspace, annotator: Annotator, number: int, clock: float) -> RoundResult:
+    """The last round was recorded but died while pushing its batch: push the rest, and that
+    is the round."""
+    push_pending(ws, annotator)
+    record = ws.store.rounds()[-1]
+    return RoundResult(
+        number,
+        record.n_labels,
+        0,
+        0,
+        record.evaluation,
+        record.zero_shot,
+        ws.store.selections(round=number),
+        record.mode,
+        record.strategy,
+        time.perf_counter() - clock,
+        [f"round {number} was interrupted while sending its batch; the batch is sent now"],
+        random_arm_labels=record.random_arm_labels,
+        random_arm=record.random_arm,
+    )
 
 
 def _check_enough_labels(ws: Workspace, number: int) -> None:

@@ -222,13 +222,19 @@ def run_plain(job: dict) -> dict:
     test_texts = [texts[i] for i in data["test"]]
     pools = {size: _pool(texts, size) for size in job["pools"]}
     path = resolve_model("default")
-    result = {"device": str(device), "threads": torch.get_num_threads(), "max_length": PLAIN_MAX_LENGTH}
+    result = {
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+        "max_length": PLAIN_MAX_LENGTH,
+    }
 
     with _Clock(device) as clock:
         set_seed(SEED)
         tokenizer = AutoTokenizer.from_pretrained(path)
         model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=n_classes)
-        encoded = tokenizer(train_texts, padding="max_length", truncation=True, max_length=PLAIN_MAX_LENGTH)
+        encoded = tokenizer(
+            train_texts, padding="max_length", truncation=True, max_length=PLAIN_MAX_LENGTH
+        )
         dataset = [
             {**{key: values[i] for key, values in encoded.items()}, "labels": int(label)}
             for i, label in enumerate(y[data["labelled"]])
@@ -255,8 +261,14 @@ def run_plain(job: dict) -> dict:
     result["train_per_s"] = result["train_items"] / clock.seconds
 
     model.eval()
-    classify = pipeline("text-classification", model=model, tokenizer=tokenizer, top_k=None,
-                        device=device, batch_size=PREDICT_BATCH_SIZE)
+    classify = pipeline(
+        "text-classification",
+        model=model,
+        tokenizer=tokenizer,
+        top_k=None,
+        device=device,
+        batch_size=PREDICT_BATCH_SIZE,
+    )
     call = {"truncation": True, "padding": "max_length", "max_length": PLAIN_MAX_LENGTH}
     label2id = {f"LABEL_{i}": i for i in range(n_classes)} | dict(model.config.label2id)
 
@@ -292,8 +304,14 @@ def run_scale(job: dict) -> dict:
         kwargs = {} if job["embeddings"] else {"embeddings": False}
         scored = classifier.predict(pool, **kwargs)
     assert scored.probabilities.shape[0] == job["size"]
-    return {"size": job["size"], "embeddings": job["embeddings"], "s": clock.seconds,
-            "per_s": job["size"] / clock.seconds, "base": base, **_peak(device)}
+    return {
+        "size": job["size"],
+        "embeddings": job["embeddings"],
+        "s": clock.seconds,
+        "per_s": job["size"] / clock.seconds,
+        "base": base,
+        **_peak(device),
+    }
 
 
 def _spawn(function, job: dict) -> dict:
@@ -309,56 +327,125 @@ def _spawn(function, job: dict) -> dict:
 def _table(header: list[str], rows: list[list]) -> str:
     cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    lines = ["| " + " | ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) + " |" for row in cells]
+    lines = [
+        "| " + " | ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) + " |"
+        for row in cells
+    ]
     lines.insert(1, "|" + "|".join("-" * (w + 1) + ":" for w in widths) + "|")
     return "\n".join(lines)
 
 
 def _mib(peak: dict) -> str:
-    return f"{peak['rss_mib']:.0f}" + (f" (GPU {peak['cuda_mib']:.0f})" if "cuda_mib" in peak else "")
+    return f"{peak['rss_mib']:.0f}" + (
+        f" (GPU {peak['cuda_mib']:.0f})" if "cuda_mib" in peak else ""
+    )
 
 
 def report(results: dict) -> str:
     out = []
     rounds, throughput = [], []
-    for key, pair in results["rounds"].items():
+    for pair in results["rounds"].values():
         ours, plain = pair["ours"], pair["plain"]
         labelled, epochs = pair["labelled"], pair["epochs"]
-        throughput.append([
-            labelled, epochs,
-            f"{ours['train_per_s']:.0f}", f"{plain['train_per_s']:.0f}",
-            f"{ours['train_per_s'] / plain['train_per_s']:.2f}x",
-            f"{100 * ours['accuracy']:.1f}", f"{100 * plain['accuracy']:.1f}",
-            f"{100 * (ours['accuracy'] - plain['accuracy']):+.1f}",
-        ])
+        throughput.append(
+            [
+                labelled,
+                epochs,
+                f"{ours['train_per_s']:.0f}",
+                f"{plain['train_per_s']:.0f}",
+                f"{ours['train_per_s'] / plain['train_per_s']:.2f}x",
+                f"{100 * ours['accuracy']:.1f}",
+                f"{100 * plain['accuracy']:.1f}",
+                f"{100 * (ours['accuracy'] - plain['accuracy']):+.1f}",
+            ]
+        )
         for size in ours["pools"]:
             mine, theirs = ours["pools"][size], plain["pools"][size]
             ours_round = ours["load_s"] + ours["train_s"] + ours["test_s"] + mine["s"]
             plain_round = plain["load_s"] + plain["train_s"] + plain["test_s"] + theirs["s"]
-            rounds.append([
-                labelled, epochs, size,
-                f"{ours_round:.0f}", f"{plain_round:.0f}", f"**{plain_round / ours_round:.2f}x**",
-                f"{mine['per_s']:.0f}", f"{theirs['per_s']:.0f}", f"{mine['per_s'] / theirs['per_s']:.2f}x",
-                _mib(mine), _mib(theirs),
-            ])
+            rounds.append(
+                [
+                    labelled,
+                    epochs,
+                    size,
+                    f"{ours_round:.0f}",
+                    f"{plain_round:.0f}",
+                    f"**{plain_round / ours_round:.2f}x**",
+                    f"{mine['per_s']:.0f}",
+                    f"{theirs['per_s']:.0f}",
+                    f"{mine['per_s'] / theirs['per_s']:.2f}x",
+                    _mib(mine),
+                    _mib(theirs),
+                ]
+            )
     if rounds:
-        out.append("Training (headlines/s = labelled x epochs / training seconds) and test accuracy "
-                   "(420 headlines)\n")
-        out.append(_table(["labelled", "epochs", "train/s ours", "train/s plain", "speed-up",
-                           "acc % ours", "acc % plain", "diff"], throughput))
+        out.append(
+            "Training (headlines/s = labelled x epochs / training seconds) and test accuracy "
+            "(420 headlines)\n"
+        )
+        out.append(
+            _table(
+                [
+                    "labelled",
+                    "epochs",
+                    "train/s ours",
+                    "train/s plain",
+                    "speed-up",
+                    "acc % ours",
+                    "acc % plain",
+                    "diff",
+                ],
+                throughput,
+            )
+        )
         out.append("\nFull round (load + tokenise + train + test + score pool), seconds\n")
-        out.append(_table(["labelled", "epochs", "pool", "round s ours", "round s plain", "speed-up",
-                           "score/s ours", "score/s plain", "scoring", "peak MiB ours",
-                           "peak MiB plain"], rounds))
+        out.append(
+            _table(
+                [
+                    "labelled",
+                    "epochs",
+                    "pool",
+                    "round s ours",
+                    "round s plain",
+                    "speed-up",
+                    "score/s ours",
+                    "score/s plain",
+                    "scoring",
+                    "peak MiB ours",
+                    "peak MiB plain",
+                ],
+                rounds,
+            )
+        )
     if results["scale"]:
         rows = []
         for item in results["scale"]:
-            rows.append([item["size"], "yes" if item["embeddings"] else "no", f"{item['s']:.1f}",
-                         f"{item['per_s']:.0f}", f"{1e6 / item['per_s']:.0f}",
-                         f"{item['base']['rss_mib']:.0f}", _mib(item)])
+            rows.append(
+                [
+                    item["size"],
+                    "yes" if item["embeddings"] else "no",
+                    f"{item['s']:.1f}",
+                    f"{item['per_s']:.0f}",
+                    f"{1e6 / item['per_s']:.0f}",
+                    f"{item['base']['rss_mib']:.0f}",
+                    _mib(item),
+                ]
+            )
         out.append("\nPool scoring alone (activelabel, one process per size)\n")
-        out.append(_table(["pool", "embeddings", "seconds", "headlines/s", "us/headline",
-                           "MiB before", "peak MiB"], rows))
+        out.append(
+            _table(
+                [
+                    "pool",
+                    "embeddings",
+                    "seconds",
+                    "headlines/s",
+                    "us/headline",
+                    "MiB before",
+                    "peak MiB",
+                ],
+                rows,
+            )
+        )
     return "\n".join(out)
 
 
@@ -374,14 +461,14 @@ def describe_machine(device: str) -> str:
                 break
     except OSError:
         pass
-    text = (f"{cpu}, {len(os.sched_getaffinity(0))} cores usable, Python {platform.python_version()}, "
-            f"torch {torch.__version__}, transformers {transformers.__version__}, device {device}")
+    text = (
+        f"{cpu}, {len(os.sched_getaffinity(0))} cores usable, Python {platform.python_version()}, "
+        f"torch {torch.__version__}, transformers {transformers.__version__}, device {device}"
+    )
     if device.startswith("cuda"):
         text += f" ({torch.cuda.get_device_name(0)})"
-    try:
+    with contextlib.suppress(OSError):
         text += f"; load average {os.getloadavg()[0]:.2f}"
-    except OSError:
-        pass
     return text
 
 
@@ -389,22 +476,37 @@ def describe_machine(device: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     parser.add_argument("--labelled", default="500,2000", help="labelled-set sizes (comma list)")
-    parser.add_argument("--epochs", default="6,2",
-                        help="epochs per labelled size (comma list, one value for all)")
+    parser.add_argument(
+        "--epochs", default="6,2", help="epochs per labelled size (comma list, one value for all)"
+    )
     parser.add_argument("--pool", default="2000,20000", help="pool sizes of the round (comma list)")
-    parser.add_argument("--scale", default="2000,20000,200000",
-                        help="pool sizes for the scoring-only scale test (comma list; '' skips)")
-    parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
-                        help="torch threads (default: every usable core)")
+    parser.add_argument(
+        "--scale",
+        default="2000,20000,200000",
+        help="pool sizes for the scoring-only scale test (comma list; '' skips)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=len(os.sched_getaffinity(0)),
+        help="torch threads (default: every usable core)",
+    )
     parser.add_argument("--no-plain", action="store_true", help="skip the plain way")
-    parser.add_argument("--quick", action="store_true",
-                        help="a tiny smoke run: 64 labelled, 1 epoch, pool 256, scale 512")
-    parser.add_argument("--probabilities-only", action="store_true",
-                        help="also score the largest scale pool with predict(embeddings=False)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a tiny smoke run: 64 labelled, 1 epoch, pool 256, scale 512",
+    )
+    parser.add_argument(
+        "--probabilities-only",
+        action="store_true",
+        help="also score the largest scale pool with predict(embeddings=False)",
+    )
     parser.add_argument("--json", type=Path, help="also write every measurement to this file")
     args = parser.parse_args(argv)
 
@@ -421,7 +523,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             import accelerate  # noqa: F401  (transformers.Trainer needs it)
         except ImportError:
-            parser.error("the plain way uses transformers.Trainer, which needs: pip install accelerate")
+            parser.error(
+                "the plain way uses transformers.Trainer, which needs: pip install accelerate"
+            )
 
     _quiet()
     from activelabel.model.encoder import pick_device
@@ -429,16 +533,25 @@ def main(argv: list[str] | None = None) -> int:
     device = str(pick_device(args.device))
     print(describe_machine(device), flush=True)
     started = time.perf_counter()
-    results: dict = {"command": " ".join([Path(sys.argv[0]).name] + (argv or sys.argv[1:])),
-                     "machine": describe_machine(device), "rounds": {}, "scale": []}
+    results: dict = {
+        "command": " ".join([Path(sys.argv[0]).name] + (argv or sys.argv[1:])),
+        "machine": describe_machine(device),
+        "rounds": {},
+        "scale": [],
+    }
     base = {"device": args.device, "threads": args.threads}
     for n, e in zip(labelled, epochs, strict=True):
         job = {**base, "labelled": n, "epochs": e, "pools": sorted(pools)}
         pair = {"labelled": n, "epochs": e}
-        print(f"round: {n} labelled, {e} epochs, pools {sorted(pools)} — activelabel ...", flush=True)
+        print(
+            f"round: {n} labelled, {e} epochs, pools {sorted(pools)} — activelabel ...", flush=True
+        )
         pair["ours"] = _spawn(run_ours, job)
         if not args.no_plain:
-            print(f"round: {n} labelled, {e} epochs, pools {sorted(pools)} — plain way ...", flush=True)
+            print(
+                f"round: {n} labelled, {e} epochs, pools {sorted(pools)} — plain way ...",
+                flush=True,
+            )
             pair["plain"] = _spawn(run_plain, job)
         results["rounds"][f"{n}x{e}"] = pair
     for size in sorted(scale):
@@ -457,8 +570,10 @@ def main(argv: list[str] | None = None) -> int:
         results["rounds"] = {}
     print()
     print(report(results))
-    print(f"\n{results['command']}: {results['seconds']:.0f} s; load average at the end "
-          f"{results['load_after']:.2f}")
+    print(
+        f"\n{results['command']}: {results['seconds']:.0f} s; load average at the end "
+        f"{results['load_after']:.2f}"
+    )
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))
     return 0

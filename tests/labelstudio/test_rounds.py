@@ -10,6 +10,7 @@ from activelabel.cli.commands import *  # noqa: F403  (registers the sub-command
 from activelabel.config import load_config, save_config
 from activelabel.integrations.labelstudio.link import Link, credentials_path, save_link
 from activelabel.workspace import Workspace
+from tests.processes import activelabel
 
 pytestmark = pytest.mark.labelstudio
 
@@ -132,3 +133,23 @@ def test_config_url_and_env_token_override_the_file(workspace, ls_server, monkey
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", ls_server.token)
     result = run("round", str(workspace))
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("point", ["push", "pull-write"])
+def test_killed_round_with_label_studio_duplicates_nothing(workspace, client, point):
+    assert activelabel("round", str(workspace)).returncode == 0
+    ws = Workspace.open(workspace)
+    project_id = int(
+        __import__("tomllib").loads(credentials_path(workspace).read_text())["project_id"]
+    )
+    annotate(client, ws, project_id, 0)
+    killed = activelabel("round", str(workspace), kill_at=point)
+    assert killed.returncode == -9, killed.stderr
+    again = activelabel("round", str(workspace))
+    assert again.returncode == 0, again.stderr
+    tasks = client.tasks.list(project=project_id, fields="all")
+    item_ids = [t.data["activelabel_id"] for t in tasks]
+    assert len(item_ids) == len(set(item_ids)) == len(ws.store.selections())
+    assert len(ws.store.active_labels()) == 8
+    rows = ws.store.db.execute("SELECT count(*) FROM labels").fetchone()[0]
+    assert rows == 8

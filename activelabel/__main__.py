@@ -1,0 +1,5 @@
+"""``python -m activelabel`` runs the ``activelabel`` command."""
+
+from activelabel.cli import main
+
+main()

@@ -1,0 +1,107 @@
+"""Crash safety for real: a round killed with SIGKILL at each phase, then run again.
+
+The kill comes from the process itself at a named point (``ACTIVELABEL_KILL_AT``), so every
+phase is hit deterministically; nothing is mocked and nothing is cleaned up before death.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from activelabel.config import load_config, save_config
+from activelabel.faults import POINTS
+from activelabel.workspace import Workspace
+from tests.processes import activelabel
+
+
+@pytest.fixture
+def workspace(tmp_path, small_corpus, tiny_model) -> Path:
+    path = tmp_path / "ws"
+    done = activelabel(
+        "init",
+        str(path),
+        "--corpus",
+        str(small_corpus),
+        "--model",
+        tiny_model,
+        "--test-size",
+        "15",
+        "--batch-size",
+        "6",
+        "--strategy",
+        "margin",
+    )
+    assert done.returncode == 0, done.stderr
+    config = load_config(path)
+    config.model.epochs, config.model.min_steps = 1, 2
+    save_config(path, config)
+    first = activelabel("round", str(path))
+    assert first.returncode == 0, first.stderr
+    return path
+
+
+def snapshot(path: Path) -> dict:
+    ws = Workspace.open(path)
+    db = ws.store.db
+    state = {
+        "labels": dict(db.execute("SELECT item_id, label FROM labels WHERE status = 'active'")),
+        "label_rows": db.execute("SELECT count(*) FROM labels").fetchone()[0],
+        "rounds": [r.round for r in ws.store.rounds()],
+        "selections": db.execute(
+            "SELECT round, item_id, pushed_at IS NOT NULL FROM selections ORDER BY round, rank"
+        ).fetchall(),
+    }
+    ws.store.close()
+    return state
+
+
+def assert_consistent(state: dict) -> None:
+    items = [item for _, item, _ in state["selections"]]
+    assert len(items) == len(set(items)), "an item was selected twice"
+    assert state["rounds"] == list(range(len(state["rounds"])))
+    assert all(pushed for _, _, pushed in state["selections"]), "a selection was never pushed"
+    assert state["label_rows"] == len(state["labels"]), "a label was duplicated or superseded"
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_round_killed_at_each_phase_recovers(workspace, point):
+    before = snapshot(workspace)
+    killed = activelabel("round", str(workspace), kill_at=point)
+    assert killed.returncode == -signal.SIGKILL, (point, killed.stdout, killed.stderr)
+    during = snapshot(workspace)
+    assert set(before["labels"].items()) <= set(during["labels"].items())
+    if point in ("pull", "pull-write", "train", "select", "state-write"):
+        assert during["rounds"] == before["rounds"], "a dead round left a round behind"
+    again = activelabel("round", str(workspace))
+    assert again.returncode == 0, again.stderr
+    after = snapshot(workspace)
+    assert_consistent(after)
+    assert set(during["labels"].items()) <= set(after["labels"].items())
+    # every batch except the newest has been labelled by the oracle
+    newest = max(r for r, _, _ in after["selections"])
+    sent_before = {item for r, item, _ in after["selections"] if r < newest}
+    assert set(after["labels"]) == sent_before
+    assert after["rounds"] == [0, 1]
+    if point == "push":  # the rerun finished round 1's push; the next run is round 2
+        assert len(after["labels"]) == len(before["labels"]) + 6
+        assert activelabel("round", str(workspace)).returncode == 0
+        assert snapshot(workspace)["rounds"] == [0, 1, 2]
+
+
+def test_second_round_refuses_while_one_runs(workspace):
+    ws = Workspace.open(workspace)
+    with ws.lock():
+        busy = activelabel("round", str(workspace))
+    assert busy.returncode == 1
+    assert "a round is already running" in busy.stderr and f"pid {os.getpid()}" in busy.stderr
+    assert "Traceback" not in busy.stderr
+
+
+def test_stale_lock_of_a_dead_process_is_ignored(workspace):
+    (workspace / ".round.lock").write_text("999999")
+    done = activelabel("round", str(workspace))
+    assert done.returncode == 0, done.stderr
