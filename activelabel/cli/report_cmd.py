@@ -9,40 +9,10 @@ import click
 from activelabel.cli.app import cli
 from activelabel.cli.ui import console
 from activelabel.errors import ActiveLabelError
-from activelabel.evaluation import CurvePoint
+from activelabel.live import live_notes, live_points
 from activelabel.workspace import Workspace
 
 MODE_NAMES = {"frozen": "frozen encoder + logistic head", "finetune": "fine-tuned encoder"}
-
-
-def live_points(ws: Workspace) -> list[CurvePoint]:
-    """The workspace's rounds as one learning curve, run 'active'."""
-    names = ws.class_names
-    index = {n: i for i, n in enumerate(names)}
-    counts = [0] * len(names)
-    labels = ws.store.active_labels()
-    points = []
-    for r in ws.store.rounds():
-        if r.evaluation is None:
-            continue
-        selected = [s.item_id for s in ws.store.selections() if s.round < r.round]
-        counts = [0] * len(names)
-        for item in selected:
-            if item in labels:
-                counts[index[labels[item]]] += 1
-        points.append(
-            CurvePoint(
-                "active",
-                ws.config.loop.seed,
-                r.round,
-                r.n_labels,
-                r.mode,
-                r.evaluation,
-                counts,
-                r.wall_seconds,
-            )
-        )
-    return points
 
 
 @cli.command("report")
@@ -68,7 +38,8 @@ def report_command(workspace: Path, out: Path | None, source: str) -> None:
 
     ws = Workspace.open(workspace)
     points = [p for p, _, _ in ws.store.sim_points()] if source != "rounds" else []
-    if not points and source != "simulation":
+    live = not points and source != "simulation"
+    if live:
         points = live_points(ws)
     if not points:
         raise ActiveLabelError(
@@ -89,6 +60,8 @@ def report_command(workspace: Path, out: Path | None, source: str) -> None:
         + ", ".join(sorted({MODE_NAMES.get(p.mode, p.mode) for p in points})),
         f"seeds: {', '.join(map(str, seeds))}",
     ]
+    if live:
+        notes += live_notes(ws)
     page = write_report(
         out or workspace / "report",
         points,

@@ -1,0 +1,117 @@
+"""Figures of a live workspace: both arms' learning curves, annotation throughput, and how
+often annotators accepted the model's pre-annotation unchanged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from activelabel.evaluation import CurvePoint
+from activelabel.workspace import Workspace
+
+ACTIVE, RANDOM_ARM = "active", "random"
+
+
+def live_points(ws: Workspace) -> list[CurvePoint]:
+    """Each evaluated round as a point of the 'active' curve (all labels) and, where the round
+    trained one, of the 'random' curve (the random arm's labels only, at its own count)."""
+    names = ws.class_names
+    index = {n: i for i, n in enumerate(names)}
+    labels = ws.store.active_labels()
+    selections = ws.store.selections()
+    seed = ws.config.loop.seed
+    points = []
+    for r in ws.store.rounds():
+        if r.evaluation is None:
+            continue
+        counts = {ACTIVE: [0] * len(names), RANDOM_ARM: [0] * len(names)}
+        for s in selections:
+            if s.round < r.round and s.item_id in labels:
+                counts[ACTIVE][index[labels[s.item_id]]] += 1
+                if s.arm == RANDOM_ARM:
+                    counts[RANDOM_ARM][index[labels[s.item_id]]] += 1
+        points.append(
+            CurvePoint(
+                ACTIVE,
+                seed,
+                r.round,
+                r.n_labels,
+                r.mode,
+                r.evaluation,
+                counts[ACTIVE],
+                r.wall_seconds,
+            )
+        )
+        if r.random_arm is not None:
+            points.append(
+                CurvePoint(
+                    RANDOM_ARM,
+                    seed,
+                    r.round,
+                    r.random_arm_labels,
+                    r.mode,
+                    r.random_arm,
+                    counts[RANDOM_ARM],
+                    0.0,
+                )
+            )
+    return points
+
+
+@dataclass(frozen=True)
+class AnnotationStats:
+    labels: int
+    labels_per_hour: float | None  # None when there are no annotation times (oracle)
+    hours: float | None
+    suggested: int  # labels of headlines that were sent with a model suggestion
+    accepted: int  # ... whose label equals the suggestion
+
+    @property
+    def acceptance(self) -> float | None:
+        return self.accepted / self.suggested if self.suggested else None
+
+
+def _parse(stamp: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except (ValueError, AttributeError):
+        return None
+
+
+def annotation_stats(ws: Workspace) -> AnnotationStats:
+    rows = ws.store.db.execute(
+        "SELECT l.label, l.labelled_at, s.predicted FROM labels l "
+        "LEFT JOIN selections s ON s.item_id = l.item_id WHERE l.status = 'active'"
+    ).fetchall()
+    times = sorted(t for t in (_parse(stamp) for _, stamp, _ in rows if stamp) if t)
+    hours = per_hour = None
+    if len(times) >= 2:
+        hours = (times[-1] - times[0]).total_seconds() / 3600
+        per_hour = len(times) / hours if hours > 0 else None
+    suggested = [(label, predicted) for label, _, predicted in rows if predicted is not None]
+    accepted = sum(1 for label, predicted in suggested if label == predicted)
+    return AnnotationStats(len(rows), per_hour, hours, len(suggested), accepted)
+
+
+def live_notes(ws: Workspace) -> list[str]:
+    stats = annotation_stats(ws)
+    notes = [
+        "live rounds: 'active' is the model trained on every label; 'random' is a model trained "
+        "only on the labels drawn uniformly at random (loop.random_share of each batch), plotted "
+        "at its own, smaller label count — compare the curves at equal labels, not equal rounds"
+    ]
+    if stats.labels_per_hour is not None:
+        notes.append(
+            f"annotation throughput: {stats.labels} labels in {stats.hours:.1f} h, "
+            f"{stats.labels_per_hour:.0f} labels per hour"
+        )
+    else:
+        notes.append(
+            f"annotation throughput: {stats.labels} labels, no annotation times (oracle labels)"
+        )
+    if stats.acceptance is not None:
+        notes.append(
+            f"pre-annotations accepted unchanged: {stats.accepted} of {stats.suggested} "
+            f"({100 * stats.acceptance:.0f} %)"
+        )
+    return notes
