@@ -51,7 +51,7 @@ class ModelConfig:
 
 @dataclass
 class LoopConfig:
-    strategy: str = "random"
+    strategy: str = "balanced(margin+kmeans)"
     cold_start: str = "random"  # how round 0 picks: random, clusters or topics
     batch_size: int = 50
     seed: int = 0

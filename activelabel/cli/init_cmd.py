@@ -80,9 +80,10 @@ from activelabel.init import create_workspace, parse_labels
 )
 @click.option(
     "--strategy",
-    default="random",
+    default="balanced(margin+kmeans)",
     show_default=True,
-    help="Query strategy, e.g. random, margin, margin+kmeans, balanced(margin).",
+    help="Query strategy: uncertain headlines (margin), spread over clusters (+kmeans), with "
+    "a share for the topics the model knows least (balanced(...)); random for a baseline.",
 )
 @click.option(
     "--cold-start",

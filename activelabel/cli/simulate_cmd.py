@@ -24,7 +24,7 @@ from activelabel.errors import ConfigError
 @click.argument("workspace", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
     "--strategies",
-    default="random,margin+kmeans,balanced(margin+kmeans)",
+    default="random,margin,margin+kmeans,balanced(margin+kmeans)",
     show_default=True,
     help="Comma-separated strategy specs; random is always added as the baseline.",
 )

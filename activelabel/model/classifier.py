@@ -136,6 +136,10 @@ class FineTunedClassifier(TextClassifier):
     def _fresh_model(self) -> _Head:
         torch.manual_seed(self.seed)
         model = _Head(load_encoder(self.settings.model_path), self.n_classes, self.settings.dropout)
+        if not self.settings.train_word_embeddings:
+            # the 30k x hidden token table is half of a small encoder's weights; its dense
+            # gradient and optimiser update cost more than they help on short headlines
+            model.encoder.get_input_embeddings().weight.requires_grad_(False)
         return model.to(self.device)
 
     def planned_steps(self, n_labels: int) -> tuple[int, int]:
@@ -162,7 +166,10 @@ class FineTunedClassifier(TextClassifier):
         head_params = list(self.model.linear.parameters())
         optimizer = _adamw(
             [
-                {"params": list(self.model.encoder.parameters()), "lr": s.learning_rate},
+                {
+                    "params": [p for p in self.model.encoder.parameters() if p.requires_grad],
+                    "lr": s.learning_rate,
+                },
                 {"params": head_params, "lr": s.learning_rate * s.head_lr_multiplier},
             ],
             weight_decay=0.01,

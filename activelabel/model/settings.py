@@ -17,6 +17,7 @@ class ModelSettings:
     predict_batch_size: int = 128
     max_length: int | None = None  # None: fitted to the corpus (99.5th percentile of tokens)
     dropout: float = 0.1
+    train_word_embeddings: bool = False  # fine-tune the token embedding table too (slower)
     class_weight: str = "balanced"  # "balanced" or "none"
     regularisation_c: float = 1.0  # inverse L2 strength of the frozen mode's logistic head
     device: str = "auto"

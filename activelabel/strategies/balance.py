@@ -1,27 +1,36 @@
-"""Under-represented topics: spend the batch where the model knows least.
+"""Under-represented topics: top up the topics the labels miss, leave the rest to ``base``.
 
-small-text 2.0's ``ClassBalancer`` gives each class a quota and fills it with items *predicted*
-as that class; a weak model rarely predicts a rare topic, so the rare topic gets fewer picks.
-:class:`Balanced` differs in both steps:
+small-text 2.0's ``ClassBalancer`` gives every class an equal quota filled with items *predicted*
+as that class; a weak model rarely predicts a rare topic, so the rare topic gets fewer picks,
+and on a corpus whose topics are already even it swaps uncertain picks for confident ones.
+:class:`Balanced` only spends the part of the batch that a *deficit* asks for:
 
-1. **Quotas** go slot by slot to the topic with the highest need
-   ``(1 - recall + recall_floor) / (1 + labels so far + slots already given)``, a water-filling
-   towards equal label counts, tilted to topics the model misses (recall NaN or unknown: 1).
-2. **Candidates** for a topic are the ``oversample * quota`` rows that look most like it, by
-   percentile rank of the model's probability for that topic *relative to other rows* (so a rare
-   topic that is never the argmax still has candidates), blended with the cosine similarity to
-   the centroid of the topic's labelled headlines (or to its description embedding while it has
-   none); the embedding side weighs more while the topic has few labels.
-   The wrapped ``base`` strategy then picks the quota among them (e.g. the most uncertain).
+1. **Target.** A topic should hold at least ``tolerance`` of an equal share of the labels after
+   this batch, ``tolerance * (labels + n) / classes``, raised up to twice that for a topic the
+   model misses (factor ``2 - recall``, recall = the loop's ``class_recall``, e.g. the recall
+   of the model's predictions on the items it picked; unknown: factor 1). Its **deficit** is
+   what the target lacks. On a corpus with even topics deficits are (nearly) zero and the
+   wrapper is its base.
+2. **Quotas.** Deficit slots go one at a time to the topic of highest need
+   ``target / (1 + labels + slots given)``, each topic capped by how many real candidates it
+   seems to have (``reach`` times the rows predicted as it, at least ``min_quota``) and all
+   topics together by ``max_share * n``: a rare topic with one label cannot take the batch and
+   fill it with misses.
+3. **Candidates.** A topic's quota is picked by ``base`` among the ``oversample * quota`` free
+   rows with the highest probability of that topic: for a topic the model under-predicts these
+   are still uncertain rows (mostly predicted as something else), and the closest the pool has
+   to the topic. Without probabilities the rows most similar to the topic's anchor (centroid of
+   its labelled headlines, else its description embedding) are used instead.
+4. **The rest** of the batch goes to ``base`` over the whole remaining pool.
 
-A topic with no signal at all (constant probabilities, no labelled or description embedding)
-gets no quota; slots no topic can take go to ``base`` over the rest of the pool.
+A topic with no signal at all (constant probabilities and no anchor) gets no quota.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-from scipy.stats import rankdata
 
 from activelabel.strategies._common import batch_size, rank_descending, unit_rows
 from activelabel.strategies.base import PoolView, QueryStrategy
@@ -44,50 +53,59 @@ def labels_per_class(pool: PoolView, n_classes: int) -> np.ndarray:
     return np.bincount(classes, minlength=n_classes)[:n_classes].astype(np.float64)
 
 
+def recall_tilt(recall: np.ndarray | None, n_classes: int) -> np.ndarray:
+    """Per class ``2 - recall`` in [1, 2]; 1 where the recall is unknown (NaN or missing)."""
+    tilt = np.ones(n_classes)
+    if recall is None:
+        return tilt
+    known = np.full(n_classes, np.nan)
+    shared = min(len(recall), n_classes)
+    known[:shared] = np.asarray(recall, dtype=np.float64)[:shared]
+    ok = ~np.isnan(known)
+    tilt[ok] = 2.0 - np.clip(known[ok], 0.0, 1.0)
+    return tilt
+
+
 def allocate_quotas(
-    n: int, labels: np.ndarray, recall: np.ndarray | None, eligible: np.ndarray, floor: float
+    budget: int, labels: np.ndarray, target: np.ndarray, caps: np.ndarray
 ) -> np.ndarray:
-    """Give ``n`` slots one at a time to the eligible class of highest need (ties: lowest id)."""
-    need = np.ones(len(labels))
-    if recall is not None:
-        known_recall = np.full(len(labels), np.nan)
-        shared = min(len(recall), len(labels))
-        known_recall[:shared] = recall[:shared]
-        known = ~np.isnan(known_recall)
-        need[known] = 1.0 - np.clip(known_recall[known], 0.0, 1.0) + floor
+    """Give up to ``budget`` slots one at a time to the class of highest need
+    ``target / (1 + labels + quota)`` whose quota is below ``caps`` (ties: lowest id)."""
     quotas = np.zeros(len(labels), dtype=np.int64)
-    if not eligible.any():
-        return quotas
-    for _ in range(n):
-        priority = np.where(eligible, need / (1.0 + labels + quotas), -np.inf)
+    caps = np.maximum(np.asarray(caps, dtype=np.int64), 0)
+    for _ in range(max(0, int(budget))):
+        open_ = quotas < caps
+        if not open_.any():
+            break
+        priority = np.where(open_, target / (1.0 + labels + quotas), -np.inf)
         quotas[int(np.argmax(priority))] += 1
     return quotas
 
 
-def class_affinity(pool: PoolView, n_classes: int, labels: np.ndarray, few: float) -> np.ndarray:
-    """(rows, classes) in [0, 1]: how much each row looks like each class relative to the other
-    rows; NaN for a class without any signal.
+def class_scores(pool: PoolView, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, classes) scores of how much each row looks like each class, and per class whether
+    the score carries any signal. Probabilities when there are any; else cosine similarity to
+    the class anchors (labelled centroid, else description embedding).
     """
-    affinity = np.full((pool.size, n_classes), np.nan)
-    probabilities = pool.probabilities
+    scores = np.zeros((pool.size, n_classes))
+    signal = np.zeros(n_classes, dtype=bool)
+    if pool.probabilities is not None:
+        probabilities = np.asarray(pool.probabilities, dtype=np.float64)
+        width = min(probabilities.shape[1], n_classes)
+        scores[:, :width] = probabilities[:, :width]
+        signal[:width] = np.ptp(probabilities[:, :width], axis=0) > 0 if pool.size else False
     anchors = _class_anchors(pool, n_classes)
-    similarity = None
-    if pool.embeddings is not None and anchors is not None:
-        similarity = unit_rows(np.asarray(pool.embeddings, dtype=np.float64)) @ anchors.T
-    for c in range(n_classes):
-        parts, weights = [], []
-        embedding_weight = few / (few + labels[c])
-        if probabilities is not None and np.ptp(probabilities[:, c]) > 0:
-            parts.append(rankdata(probabilities[:, c]) / pool.size)
-            weights.append(1.0 - embedding_weight if similarity is not None else 1.0)
-        if similarity is not None and not np.isnan(similarity[:, c]).any():
-            parts.append(rankdata(similarity[:, c]) / pool.size)
-            weights.append(embedding_weight)
-        if parts and sum(weights) > 0:
-            affinity[:, c] = np.average(parts, axis=0, weights=weights)
-        elif parts:
-            affinity[:, c] = parts[0]
-    return affinity
+    if anchors is not None:
+        similarity = (
+            unit_rows(np.asarray(pool.embeddings, dtype=np.float64)) @ np.nan_to_num(anchors).T
+        )
+        anchored = ~np.isnan(anchors).any(axis=1)
+        # without probabilities every anchored class; with them, the classes the model never
+        # predicts (no labels yet) that have an anchor
+        fill = anchored if pool.probabilities is None else anchored & ~signal
+        scores[:, fill] = similarity[:, fill]
+        signal |= fill & (np.ptp(similarity, axis=0) > 0 if pool.size else False)
+    return scores, signal
 
 
 def _class_anchors(pool: PoolView, n_classes: int) -> np.ndarray | None:
@@ -100,7 +118,12 @@ def _class_anchors(pool: PoolView, n_classes: int) -> np.ndarray | None:
     if pool.topic_embeddings is not None:
         topics = unit_rows(np.asarray(pool.topic_embeddings, dtype=np.float64))[:n_classes]
         anchors[: len(topics)] = topics
-    if pool.labeled_embeddings is not None and len(pool.labeled_classes):
+    labeled = pool.labeled_embeddings
+    if (
+        labeled is not None
+        and len(pool.labeled_classes)
+        and len(labeled) == len(pool.labeled_classes)
+    ):
         classes = np.asarray(pool.labeled_classes, dtype=np.int64)
         for c in np.unique(classes[classes < n_classes]):
             centroid = np.asarray(pool.labeled_embeddings)[classes == c].mean(axis=0)
@@ -109,26 +132,32 @@ def _class_anchors(pool: PoolView, n_classes: int) -> np.ndarray | None:
 
 
 class Balanced(QueryStrategy):
-    """Split the batch across topics by need, then let ``base`` pick within each topic's
-    likeliest candidates. See the module docstring for the rules.
+    """Give the topics that lack labels the part of the batch they lack (capped), picked by
+    ``base`` among each topic's likeliest rows; ``base`` picks the rest over the whole pool.
+    See the module docstring for the rules.
 
-    Every field in ``needs`` beyond ``base.needs`` is optional: the wrapper uses what is there
-    (probabilities and/or embeddings; recall, labelled and description embeddings if present).
-    ``oversample``: candidates per slot; ``few_labels``: labels at which the embedding and the
-    probability evidence weigh equally; ``recall_floor``: need left at recall 1.
+    Every field in ``needs`` beyond ``base.needs`` is optional: the wrapper uses what is there.
+    ``tolerance``: fraction of an equal share below which a topic is in deficit;
+    ``max_share``: most of the batch that balancing may take; ``reach``: per-topic cap as a
+    multiple of the rows predicted as the topic; ``min_quota``: the cap's floor;
+    ``oversample``: candidates per slot.
     """
 
     def __init__(
         self,
         base: QueryStrategy,
+        tolerance: float = 0.5,
+        max_share: float = 0.5,
+        reach: float = 2.0,
+        min_quota: int = 3,
         oversample: int = 3,
-        few_labels: float = 10.0,
-        recall_floor: float = 0.25,
     ) -> None:
         self.base = base
+        self.tolerance = tolerance
+        self.max_share = max_share
+        self.reach = reach
+        self.min_quota = min_quota
         self.oversample = oversample
-        self.few_labels = few_labels
-        self.recall_floor = recall_floor
         self.name = f"balanced({base.name})"
         self.needs = base.needs | {
             "probabilities",
@@ -139,16 +168,26 @@ class Balanced(QueryStrategy):
             "topic_embeddings",
         }
 
+    def quotas(self, pool: PoolView, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Slots per class for a batch of ``n``, and the class scores behind them."""
+        n_classes = class_count(pool)
+        labels = labels_per_class(pool, n_classes)
+        scores, signal = class_scores(pool, n_classes)
+        recall = None if pool.class_recall is None else np.asarray(pool.class_recall, float)
+        tilt = recall_tilt(recall, n_classes)
+        target = self.tolerance * (labels.sum() + n) / n_classes * tilt
+        deficit = np.ceil(np.maximum(target - labels, 0.0)).astype(np.int64)
+        predicted = np.bincount(scores.argmax(axis=1), minlength=n_classes)[:n_classes]
+        caps = np.maximum(np.ceil(self.reach * predicted), self.min_quota).astype(np.int64)
+        caps = np.where(signal, np.minimum(deficit, caps), 0)
+        budget = math.floor(self.max_share * n)
+        return allocate_quotas(budget, labels, target, caps), scores
+
     def select(self, pool: PoolView, n: int, rng: np.random.Generator) -> np.ndarray:
         n = batch_size(pool, n)
         if n == 0:
             return np.empty(0, dtype=np.int64)
-        n_classes = class_count(pool)
-        labels = labels_per_class(pool, n_classes)
-        affinity = class_affinity(pool, n_classes, labels, self.few_labels)
-        recall = None if pool.class_recall is None else np.asarray(pool.class_recall, float)
-        eligible = ~np.isnan(affinity).all(axis=0)
-        quotas = allocate_quotas(n, labels, recall, eligible, self.recall_floor)
+        quotas, scores = self.quotas(pool, n)
 
         taken = np.zeros(pool.size, dtype=bool)
         per_class: list[np.ndarray] = []
@@ -157,7 +196,7 @@ class Balanced(QueryStrategy):
             quota = min(int(quotas[c]), len(free))
             if quota == 0:
                 break
-            shortlist = free[rank_descending(affinity[free, c], rng)[: self.oversample * quota]]
+            shortlist = free[rank_descending(scores[free, c], rng)[: self.oversample * quota]]
             picks = shortlist[self.base.select(pool.subset(shortlist), quota, rng)]
             taken[picks] = True
             per_class.append(picks)
@@ -170,7 +209,10 @@ class Balanced(QueryStrategy):
         return chosen.astype(np.int64)
 
     def __repr__(self) -> str:
-        return f"Balanced({self.base!r}, oversample={self.oversample})"
+        return (
+            f"Balanced({self.base!r}, tolerance={self.tolerance}, max_share={self.max_share}, "
+            f"reach={self.reach})"
+        )
 
 
 def _interleave(groups: list[np.ndarray]) -> np.ndarray:
