@@ -62,17 +62,24 @@ TOPICS = {
 }
 
 
-def write_corpus(path: Path, repeats: int = 6) -> Path:
-    """A small labelled CSV corpus: topics x phrasings x repeats, with unique texts."""
+def write_corpus(
+    path: Path,
+    repeats: int = 6,
+    template: str = "{phrase} ({copy})",
+    topics: dict[str, list[str]] = TOPICS,
+) -> Path:
+    """A small labelled CSV corpus (ids r1, r2, ...): topics x phrasings x repeats, with unique
+    texts made by ``template``."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "text", "label"])
         n = 0
         for copy in range(repeats):
-            for label, phrases in TOPICS.items():
+            for label, phrases in topics.items():
                 for phrase in phrases:
                     n += 1
-                    writer.writerow([f"r{n}", f"{phrase} ({copy})", label])
+                    text = template.format(phrase=phrase, copy=copy)
+                    writer.writerow([f"r{n}", text, label])
     return path
 
 

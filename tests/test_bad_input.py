@@ -11,19 +11,19 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from activelabel.cli.app import cli
 from activelabel.cli.commands import *  # noqa: F403  (registers the sub-commands)
 from activelabel.config import load_config, save_config
 from activelabel.corpus import load_corpus_file
 from activelabel.errors import ConfigError, CorpusError
 from activelabel.model.encoder import load_tokenizer
 from activelabel.workspace import Workspace
+from tests.cli import configure
+from tests.cli import run as _run
 
 
 def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
+    return _run(*args, catch_exceptions=True)
 
 
 def error_of(result) -> str:
@@ -46,11 +46,11 @@ def write(path: Path, text: str) -> Path:
 
 def fast(path: Path, batch_size: int | None = None) -> None:
     """Make the workspace's rounds quick: frozen encoder, one short training."""
-    config = load_config(path)
-    config.model.mode, config.model.epochs, config.model.min_steps = "frozen", 1, 1
-    if batch_size:
-        config.loop.batch_size = batch_size
-    save_config(path, config)
+    configure(
+        path,
+        model={"mode": "frozen", "epochs": 1, "min_steps": 1},
+        loop={"batch_size": batch_size} if batch_size else {},
+    )
 
 
 # -- corpus files ------------------------------------------------------------------------------

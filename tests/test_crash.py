@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from activelabel.config import load_config, save_config
 from activelabel.faults import POINTS
 from activelabel.workspace import Workspace
+from tests.cli import configure
 from tests.processes import activelabel
 
 
@@ -36,9 +36,7 @@ def workspace(tmp_path, small_corpus, tiny_model) -> Path:
         "margin",
     )
     assert done.returncode == 0, done.stderr
-    config = load_config(path)
-    config.model.epochs, config.model.min_steps = 1, 2
-    save_config(path, config)
+    configure(path, model={"epochs": 1, "min_steps": 2})
     first = activelabel("round", str(path))
     assert first.returncode == 0, first.stderr
     return path

@@ -6,9 +6,7 @@ import csv
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from activelabel.cli.app import cli
 from activelabel.cli.commands import *  # noqa: F403  (registers the sub-commands)
 from activelabel.corpus import load_corpus
 from activelabel.export import (
@@ -20,6 +18,8 @@ from activelabel.export import (
     resolve_format,
 )
 from activelabel.workspace import Workspace
+from tests.cli import run
+from tests.conftest import write_corpus as write_conftest_corpus
 
 TOPICS = {
     "sport": ["wins the cup final", "striker scores twice", "coach sacked after defeat"],
@@ -29,22 +29,9 @@ TOPICS = {
 FILES = ["out.csv", "out.jsonl", "out.parquet", "out"]  # "out": a dataset folder
 
 
-def run(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
 def write_corpus(path, repeats: int = 10):
-    """A labelled CSV corpus (ids r1, r2, ...) of 3 topics x 3 phrasings x ``repeats``."""
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["id", "text", "label"])
-        n = 0
-        for copy in range(repeats):
-            for label, phrases in TOPICS.items():
-                for phrase in phrases:
-                    n += 1
-                    writer.writerow([f"r{n}", f'{phrase}, {copy}: "quoted" é', label])
-    return path
+    """Texts with commas, quotes and accents, to check the formats quote them right."""
+    return write_conftest_corpus(path, repeats, '{phrase}, {copy}: "quoted" é', TOPICS)
 
 
 def make_workspace(path, corpus, model, *extra: str):

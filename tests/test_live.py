@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from activelabel.cli.app import cli
 from activelabel.cli.commands import *  # noqa: F403  (registers the sub-commands)
-from activelabel.config import load_config, save_config
 from activelabel.evaluation import Evaluation
 from activelabel.live import annotation_stats, live_points
 from activelabel.stopping import stop_signal
 from activelabel.store import RoundRecord
 from activelabel.workspace import Workspace
-
-
-def run(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+from tests.cli import configure, run
 
 
 @pytest.fixture
@@ -40,9 +34,7 @@ def live_workspace(tmp_path, small_corpus, tiny_model):
         "15",
     )
     assert result.exit_code == 0, result.output
-    config = load_config(path)
-    config.loop.random_share = 0.2
-    save_config(path, config)
+    configure(path, loop={"random_share": 0.2})
     result = run("round", str(path), "--rounds", "4")
     assert result.exit_code == 0, result.output
     return path

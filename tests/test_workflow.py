@@ -5,17 +5,10 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from click.testing import CliRunner
 
-from activelabel.cli.app import cli
 from activelabel.cli.commands import *  # noqa: F403  (registers the sub-commands)
-from activelabel.config import load_config, save_config
 from activelabel.workspace import Workspace
-
-
-def run(*args: str):
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    return result
+from tests.cli import configure, run
 
 
 @pytest.fixture
@@ -38,9 +31,7 @@ def workspace(tmp_path, small_corpus, tiny_model):
         "3",
     )
     assert result.exit_code == 0, result.output
-    config = load_config(path)
-    config.model.epochs, config.model.min_steps, config.model.learning_rate = 2, 4, 1e-3
-    save_config(path, config)
+    configure(path, model={"epochs": 2, "min_steps": 4, "learning_rate": 1e-3})
     return path
 
 

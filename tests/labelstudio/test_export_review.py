@@ -6,19 +6,14 @@ from __future__ import annotations
 import tomllib
 
 import pytest
-from click.testing import CliRunner
 
-from activelabel.cli.app import cli
 from activelabel.cli.commands import *  # noqa: F403  (registers the sub-commands)
 from activelabel.export import reviewed
 from activelabel.integrations.labelstudio.link import Link, credentials_path, save_link
 from activelabel.workspace import Workspace
+from tests.cli import run
 
 pytestmark = pytest.mark.labelstudio
-
-
-def run(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def choice(topic: str) -> list[dict]:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
 
-from activelabel.cli.app import cli
 from activelabel.cli.commands import *  # noqa: F403  (registers the sub-commands)
 from activelabel.config import load_config, save_config
 from activelabel.integrations.labelstudio.link import Link, credentials_path, save_link
 from activelabel.workspace import Workspace
+from tests.cli import run
 from tests.processes import activelabel
 
 pytestmark = pytest.mark.labelstudio
@@ -19,10 +18,6 @@ def choice(topic: str) -> list[dict]:
     return [
         {"from_name": "topic", "to_name": "text", "type": "choices", "value": {"choices": [topic]}}
     ]
-
-
-def run(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 @pytest.fixture
