@@ -148,3 +148,39 @@ def test_killed_round_with_label_studio_duplicates_nothing(workspace, client, po
     assert len(ws.store.active_labels()) == 8
     rows = ws.store.db.execute("SELECT count(*) FROM labels").fetchone()[0]
     assert rows == 8
+
+
+def test_project_deleted_on_the_server_is_recreated_and_nothing_lost(workspace, client):
+    assert run("round", str(workspace)).exit_code == 0
+    ws = Workspace.open(workspace)
+    link = __import__("tomllib").loads(credentials_path(workspace).read_text())
+    annotate(client, ws, link["project_id"], 0)
+    assert run("round", str(workspace)).exit_code == 0
+    labelled = dict(ws.store.active_labels())
+    client.projects.delete(id=link["project_id"])
+
+    result = run("round", str(workspace), "--force")
+    assert result.exit_code == 0, result.output
+    new_id = __import__("tomllib").loads(credentials_path(workspace).read_text())["project_id"]
+    assert new_id != link["project_id"]
+    assert ws.store.active_labels() == labelled  # labels pulled before are all kept
+    waiting = {t.data["activelabel_id"] for t in client.tasks.list(project=new_id, fields="all")}
+    # round 1's unlabelled batch was sent again to the new project, with round 2's batch
+    expected = {s.item_id for s in ws.store.selections() if s.round in (1, 2)}
+    assert waiting == expected
+
+
+def test_token_never_printed_logged_or_reported(workspace, ls_server):
+    outputs = [run("round", str(workspace)).output, run("status", str(workspace)).output]
+    outputs.append(run("labelstudio", "status", str(workspace)).output)
+    assert run("report", str(workspace), "--source", "rounds").exit_code in (0, 1)
+    for path in workspace.rglob("*"):
+        if path.is_file() and path.name != "credentials.toml" and path.suffix != ".sqlite":
+            outputs.append(path.read_bytes().decode("utf-8", "replace"))
+    db = Workspace.open(workspace).store.db
+    outputs += [
+        str(row)
+        for table in ("settings", "labels", "selections", "rounds")
+        for row in db.execute(f"SELECT * FROM {table}")
+    ]
+    assert not [text for text in outputs if ls_server.token in text]
