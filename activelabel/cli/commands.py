@@ -6,6 +6,7 @@ from activelabel.cli import (  # noqa: F401
     labelstudio_cmd,
     report_cmd,
     round_cmd,
+    serve_cmd,
     simulate_cmd,
     stats_cmd,
     status_cmd,
