@@ -1,8 +1,9 @@
 """When to stop labelling: a plain-language suggestion from the rounds so far.
 
 Two signals, both computed from stored rounds:
-- stability: small-text's KappaAverage over the predictions on a fixed stopping set of pool
-  headlines (Cohen's kappa between consecutive rounds, averaged over a window);
+- stability: the KappaAverage criterion (Bloodgood & Vijay-Shanker 2009, as in small-text) over
+  the predictions on a fixed stopping set of pool headlines: Cohen's kappa between consecutive
+  rounds, averaged over a window of 3, at least 0.99;
 - progress: the change of test accuracy over the last rounds.
 """
 
@@ -34,25 +35,26 @@ class StopSignal:
         return self.stable or self.flat
 
 
-def _kappas(rounds: Sequence[RoundRecord], n_classes: int) -> list[float]:
-    """Kappa between consecutive rounds' stopping-set predictions, via small-text's
-    KappaAverage (replayed over the stored predictions)."""
-    from small_text.stopping_criteria import KappaAverage
+def _kappa(a: np.ndarray, b: np.ndarray, n_classes: int) -> float:
+    """Cohen's kappa between two rounds' predictions, 1.0 when they are identical (the
+    adaptation small-text's KappaAverage makes for constant predictions)."""
+    from sklearn.metrics import cohen_kappa_score
 
-    criterion = KappaAverage(n_classes, window_size=WINDOW, kappa=KAPPA)
+    if np.array_equal(a, b):
+        return 1.0
+    return float(cohen_kappa_score(a, b, labels=np.arange(n_classes)))
+
+
+def _kappas(rounds: Sequence[RoundRecord], n_classes: int) -> list[float]:
+    """Kappa between consecutive rounds' stopping-set predictions (the statistic of
+    small-text's KappaAverage, computed here without importing small-text on every status)."""
     kappas: list[float] = []
-    size = None
-    for r in rounds:
-        if not r.stopping_predictions:
+    usable = [np.asarray(r.stopping_predictions) for r in rounds if r.stopping_predictions]
+    for previous, current in zip(usable, usable[1:], strict=False):
+        if len(previous) != len(current):
+            kappas = []  # the stopping set changed: start the window again
             continue
-        predictions = np.asarray(r.stopping_predictions)
-        if size is not None and len(predictions) != size:
-            criterion, kappas = KappaAverage(n_classes, window_size=WINDOW, kappa=KAPPA), []
-        size = len(predictions)
-        before = len(criterion.kappa_history)
-        criterion.stop(predictions=predictions)
-        if len(criterion.kappa_history) > before or len(criterion.kappa_history) == WINDOW:
-            kappas.append(float(criterion.kappa_history[-1]))
+        kappas.append(_kappa(previous, current, n_classes))
     return kappas
 
 

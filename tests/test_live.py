@@ -118,3 +118,20 @@ def test_stable_predictions_suggest_stopping_and_rising_accuracy_does_not():
     signal = stop_signal(moving, names)
     assert not signal.suggest_stop and signal.message.startswith("keep labelling")
     assert stop_signal(moving[:1], names) is None
+
+
+def test_kappa_agrees_with_small_text_kappa_average():
+    from small_text.stopping_criteria import KappaAverage
+
+    from activelabel.stopping import _kappas
+
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 3, 200)
+    sequence = [base.copy() for _ in range(5)]
+    for i, predictions in enumerate(sequence[1:], start=1):
+        predictions[: 10 * i] = rng.integers(0, 3, 10 * i)
+    criterion = KappaAverage(3, window_size=10)
+    for predictions in sequence:
+        criterion.stop(predictions=predictions)
+    ours = _kappas([record(i, 0.5, p.tolist()) for i, p in enumerate(sequence, 1)], 3)
+    assert ours == pytest.approx(criterion.kappa_history)
