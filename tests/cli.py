@@ -23,3 +23,10 @@ def configure(workspace: Path, **sections: dict) -> None:
         for key, value in values.items():
             setattr(getattr(config, section), key, value)
     save_config(workspace, config)
+
+
+def init_workspace(path: Path, corpus: Path, model: str, *options: object) -> Path:
+    """``activelabel init`` on a test corpus with a 15-headline test set and the given model."""
+    result = run("init", path, "--corpus", corpus, "--model", model, "--test-size", 15, *options)
+    assert result.exit_code == 0, result.output
+    return path

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from activelabel.cli.commands import *  # noqa: F403  (registers the sub-commands)
 from activelabel.config import load_config, save_config
 from activelabel.corpus import load_corpus_file
 from activelabel.errors import ConfigError, CorpusError

@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from activelabel.cli.commands import *  # noqa: F403  (registers the sub-commands)
 from activelabel.corpus import load_corpus
 from activelabel.export import (
     LABEL_COLUMNS,

@@ -5,35 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from activelabel.cli.commands import *  # noqa: F403  (registers the sub-commands)
 from activelabel.evaluation import Evaluation
 from activelabel.live import annotation_stats, live_points
 from activelabel.stopping import stop_signal
 from activelabel.store import RoundRecord
 from activelabel.workspace import Workspace
-from tests.cli import configure, run
+from tests.cli import configure, init_workspace, run
 
 
 @pytest.fixture
 def live_workspace(tmp_path, small_corpus, tiny_model):
     path = tmp_path / "live"
-    result = run(
-        "init",
-        str(path),
-        "--corpus",
-        str(small_corpus),
-        "--model",
-        tiny_model,
-        "--mode",
-        "frozen",
-        "--strategy",
-        "margin",
-        "--batch-size",
-        "10",
-        "--test-size",
-        "15",
-    )
-    assert result.exit_code == 0, result.output
+    options = ("--mode", "frozen", "--strategy", "margin", "--batch-size", 10)
+    init_workspace(path, small_corpus, tiny_model, *options)
     configure(path, loop={"random_share": 0.2})
     result = run("round", str(path), "--rounds", "4")
     assert result.exit_code == 0, result.output

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from activelabel.workspace import Workspace
-from tests.cli import configure, run
+from tests.cli import configure, init_workspace, run
 
 
 def free_port() -> int:
@@ -62,23 +62,7 @@ def stop(process: subprocess.Popen) -> None:
 @pytest.fixture
 def served(tmp_path, small_corpus, tiny_model):
     path = tmp_path / "ws"
-    assert (
-        run(
-            "init",
-            path,
-            "--corpus",
-            small_corpus,
-            "--model",
-            tiny_model,
-            "--mode",
-            "frozen",
-            "--batch-size",
-            "6",
-            "--test-size",
-            "15",
-        ).exit_code
-        == 0
-    )
+    init_workspace(path, small_corpus, tiny_model, "--mode", "frozen", "--batch-size", 6)
     configure(path, model={"min_steps": 1})
     assert run("round", path, "--rounds", "2").exit_code == 0
     process, url = start_serve(path, "--round-every", "3")

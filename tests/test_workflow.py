@@ -6,31 +6,16 @@ import sqlite3
 
 import pytest
 
-from activelabel.cli.commands import *  # noqa: F403  (registers the sub-commands)
 from activelabel.workspace import Workspace
-from tests.cli import configure, run
+from tests.cli import configure, init_workspace, run
 
 
 @pytest.fixture
 def workspace(tmp_path, small_corpus, tiny_model):
     path = tmp_path / "ws"
-    result = run(
-        "init",
-        str(path),
-        "--corpus",
-        str(small_corpus),
-        "--id-column",
-        "id",
-        "--model",
-        tiny_model,
-        "--test-size",
-        "15",
-        "--batch-size",
-        "10",
-        "--seed",
-        "3",
+    init_workspace(
+        path, small_corpus, tiny_model, "--id-column", "id", "--batch-size", 10, "--seed", 3
     )
-    assert result.exit_code == 0, result.output
     configure(path, model={"epochs": 2, "min_steps": 4, "learning_rate": 1e-3})
     return path
 

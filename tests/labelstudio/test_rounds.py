@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from activelabel.cli.commands import *  # noqa: F403  (registers the sub-commands)
 from activelabel.config import load_config, save_config
 from activelabel.integrations.labelstudio.link import Link, credentials_path, save_link
 from activelabel.workspace import Workspace
-from tests.cli import run
+from tests.cli import init_workspace, run
 from tests.processes import activelabel
 
 pytestmark = pytest.mark.labelstudio
@@ -23,27 +22,17 @@ def choice(topic: str) -> list[dict]:
 @pytest.fixture
 def workspace(tmp_path, small_corpus, tiny_model, ls_server):
     path = tmp_path / "ws"
-    result = run(
-        "init",
-        str(path),
-        "--corpus",
-        str(small_corpus),
-        "--id-column",
-        "id",
-        "--model",
+    options = ("--id-column", "id", "--batch-size", 8, "--mode", "frozen")
+    init_workspace(
+        path,
+        small_corpus,
         tiny_model,
-        "--test-size",
-        "15",
-        "--batch-size",
-        "8",
-        "--mode",
-        "frozen",
+        *options,
         "--annotator",
         "labelstudio",
         "--strategy",
         "margin",
     )
-    assert result.exit_code == 0, result.output
     save_link(path, Link(url=ls_server.url, token=ls_server.token))
     return path
 

@@ -11,7 +11,7 @@ import pytest
 
 from activelabel.integrations.labelstudio.link import Link, credentials_path, save_link
 from activelabel.workspace import Workspace
-from tests.cli import configure, run
+from tests.cli import configure, init_workspace, run
 from tests.labelstudio.test_rounds import annotate
 from tests.test_serve import call, start_serve, stop
 
@@ -22,25 +22,8 @@ def test_serve_connects_predicts_and_rounds_on_annotations(
     tmp_path, small_corpus, tiny_model, ls_server, client
 ):
     path = tmp_path / "ws"
-    assert (
-        run(
-            "init",
-            path,
-            "--corpus",
-            small_corpus,
-            "--model",
-            tiny_model,
-            "--mode",
-            "frozen",
-            "--batch-size",
-            "4",
-            "--test-size",
-            "15",
-            "--annotator",
-            "labelstudio",
-        ).exit_code
-        == 0
-    )
+    options = ("--mode", "frozen", "--batch-size", 4, "--annotator", "labelstudio")
+    init_workspace(path, small_corpus, tiny_model, *options)
     configure(path, model={"min_steps": 1})
     save_link(path, Link(url=ls_server.url, token=ls_server.token))
     assert run("round", path).exit_code == 0
@@ -56,8 +39,9 @@ def test_serve_connects_predicts_and_rounds_on_annotations(
         hooks = client.webhooks.list(project=project)
         assert [h.url for h in hooks] == [f"{url}/webhook"]
         # Label Studio itself asks the backend for predictions of the project's tasks
-        client.actions.create(id="retrieve_tasks_predictions", project=project,
-                              selected_items={"all": True})
+        client.actions.create(
+            id="retrieve_tasks_predictions", project=project, selected_items={"all": True}
+        )
         tasks = list(client.tasks.list(project=project, fields="all"))
         versions = {p.model_version for t in tasks for p in (t.predictions or [])}
         assert "round-0" in versions  # the backend's answer (round 0's push has no prediction)
