@@ -35,7 +35,9 @@ def print_status(ws: Workspace) -> None:
         "strategy",
         "wall",
     ):
-        table.add_column(column, justify="left" if column == "strategy" else "right")
+        table.add_column(
+            column, justify="left" if column == "strategy" else "right", overflow="fold"
+        )
     for r in rounds:
         e = r.evaluation
         table.add_row(
