@@ -18,7 +18,7 @@ from activelabel.errors import ActiveLabelError
 from activelabel.evaluation import Evaluation, evaluate
 from activelabel.faults import checkpoint
 from activelabel.model import make_classifier, resolve_model
-from activelabel.model.classifier import FrozenEncoder, Prediction, TextClassifier
+from activelabel.model.classifier import Prediction, TextClassifier, pretrained_encoder
 from activelabel.store import RoundRecord, Selection, now
 from activelabel.strategies import PoolView, make_strategy, zero_shot_probabilities
 from activelabel.workspace import Workspace
@@ -340,12 +340,7 @@ def _training_total(classifier: TextClassifier, n_labels: int) -> int:
 
 def _zero_shot(ws: Workspace, classifier: TextClassifier, gold_test, index, phase: Phase):
     """Topic-description embeddings and, where the test set has gold labels, zero-shot scores."""
-    encoder = getattr(classifier, "encoder", None)
-    frozen = (
-        encoder(())
-        if callable(encoder)
-        else FrozenEncoder(classifier.settings, classifier._token_cache(()), classifier.device)
-    )
+    frozen = pretrained_encoder(classifier)
     topic_embeddings = frozen.encode([topic.prompt for topic in ws.taxonomy.topics])
     if not gold_test:
         return topic_embeddings, None

@@ -17,7 +17,7 @@ import numpy as np
 from activelabel.errors import ActiveLabelError, ConfigError
 from activelabel.evaluation import CurvePoint, evaluate
 from activelabel.model import make_classifier, resolve_model
-from activelabel.model.classifier import TextClassifier
+from activelabel.model.classifier import TextClassifier, pretrained_encoder
 from activelabel.strategies import PoolView, make_strategy
 from activelabel.workspace import Workspace
 
@@ -85,14 +85,27 @@ def _rng(*parts: int | str) -> np.random.Generator:
 
 
 def _seed_set(
-    data: _Data, classifier: TextClassifier, cold_start: str, seed: int, size: int
+    data: _Data,
+    classifier: TextClassifier,
+    cold_start: str,
+    seed: int,
+    size: int,
+    topics: list[str],
 ) -> np.ndarray:
+    """The first labels, the same for every strategy of a seed: drawn by the cold start on the
+    pre-trained encoder's embeddings (never on a model fine-tuned for an earlier curve)."""
     if size > len(data.texts):
         raise ConfigError(f"the first size {size} is larger than the pool ({len(data.texts)})")
     strategy = make_strategy(cold_start)
+    embeddings = topic_embeddings = None
+    if strategy.needs:
+        encoder = pretrained_encoder(classifier)
+        embeddings = encoder.encode(data.texts)
+        topic_embeddings = encoder.encode(topics)
     view = PoolView(
         probabilities=np.full((len(data.texts), data.n_classes), 1 / data.n_classes),
-        embeddings=classifier.predict(data.texts).embeddings if cold_start != "random" else None,
+        embeddings=embeddings,
+        topic_embeddings=topic_embeddings,
         class_names=tuple(str(i) for i in range(data.n_classes)),
         n_candidates=len(data.texts),
     )
@@ -126,6 +139,7 @@ def run_simulation(
             strategy = make_strategy(spec)
             labelled: np.ndarray | None = None
             seen = _SeenRecall(data.n_classes)
+            trained_on_labelled = False  # does the classifier hold the model of `labelled`?
             for step, size in enumerate(plan.sizes):
                 done = stored.get((spec, seed, step))
                 if done is not None:
@@ -137,15 +151,26 @@ def run_simulation(
                         )
                     labelled = np.array([data.row_of[i] for i in items], dtype=np.int64)
                     seen.restore(state)
+                    trained_on_labelled = False
                     points.append(point)
                     advance(1)
                     continue
                 clock = time.perf_counter()
                 if labelled is None:
                     if seed_rows is None:
-                        seed_rows = _seed_set(data, classifier, plan.cold_start, seed, size)
+                        seed_rows = _seed_set(
+                            data,
+                            classifier,
+                            plan.cold_start,
+                            seed,
+                            size,
+                            [topic.prompt for topic in ws.taxonomy.topics],
+                        )
                     labelled = seed_rows
                 else:
+                    if not trained_on_labelled:  # continuing a stored curve: its model first
+                        classifier.seed = seed
+                        classifier.fit([data.texts[r] for r in labelled], data.gold[labelled])
                     labelled = np.concatenate(
                         [
                             labelled,
@@ -156,6 +181,7 @@ def run_simulation(
                     )
                 classifier.seed = seed
                 classifier.fit([data.texts[r] for r in labelled], data.gold[labelled])
+                trained_on_labelled = True
                 evaluation = evaluate(
                     classifier.predict(data.test_texts).probabilities,
                     data.test_gold,

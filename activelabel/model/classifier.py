@@ -333,6 +333,14 @@ class FrozenClassifier(TextClassifier):
         return Prediction(probabilities.astype(np.float32), vectors)
 
 
+def pretrained_encoder(classifier: TextClassifier) -> FrozenEncoder:
+    """The pre-trained (never fine-tuned) encoder of ``classifier``, for cold starts and
+    zero-shot scores; the frozen mode's own cached encoder when it has one."""
+    if isinstance(classifier, FrozenClassifier):
+        return classifier.encoder()
+    return FrozenEncoder(classifier.settings, classifier._token_cache(()), classifier.device)
+
+
 MODES: dict[str, type[TextClassifier]] = {
     "finetune": FineTunedClassifier,
     "frozen": FrozenClassifier,

@@ -1,0 +1,80 @@
+"""``activelabel simulate``: same seed set per seed, stored points, resume, cold starts, report."""
+
+from __future__ import annotations
+
+import pytest
+
+from activelabel.simulate import Plan, parse_sizes, run_simulation, schedule
+from activelabel.workspace import Workspace
+from tests.cli import configure, init_workspace, run
+
+
+@pytest.fixture
+def workspace(tmp_path, small_corpus, tiny_model):
+    path = init_workspace(tmp_path / "sim", small_corpus, tiny_model, "--mode", "frozen")
+    configure(path, model={"min_steps": 1})
+    return path
+
+
+def curves(path) -> dict:
+    points = Workspace.open(path).store.sim_points()
+    return {
+        (p.run, p.seed, p.step): (p.n_labels, p.evaluation.accuracy, items)
+        for p, items, _ in points
+    }
+
+
+def test_strategies_share_seed_sets_and_schedule(workspace):
+    result = run(
+        "simulate",
+        workspace,
+        "--strategies",
+        "margin,balanced(margin+kmeans)",
+        "--seeds",
+        2,
+        "--sizes",
+        "6,12,18",
+    )
+    assert result.exit_code == 0, result.output
+    stored = curves(workspace)
+    assert len(stored) == 3 * 2 * 3  # random is always added
+    for seed in (0, 1):
+        firsts = {
+            tuple(stored[(run_, seed, 0)][2])
+            for run_ in ("random", "margin", "balanced(margin+kmeans)")
+        }
+        assert len(firsts) == 1  # one seed set per seed
+        assert [stored[("margin", seed, s)][0] for s in range(3)] == [6, 12, 18]
+    assert stored[("random", 0, 0)][2] != stored[("random", 1, 0)][2]
+    test_ids = {i.id for i in Workspace.open(workspace).store.items("test")}
+    assert not test_ids & {i for *_, items in stored.values() for i in items}
+    report = run("report", workspace)
+    assert report.exit_code == 0 and (workspace / "report" / "index.html").is_file()
+
+
+def test_an_interrupted_simulation_continues_to_the_same_result(
+    workspace, tmp_path, small_corpus, tiny_model
+):
+    args = ("simulate", "--strategies", "margin+kmeans", "--seeds", 1, "--sizes", "6,10,14,18")
+    assert run(args[0], workspace, *args[1:]).exit_code == 0
+    whole = curves(workspace)
+    ws = Workspace.open(workspace)
+    with ws.store.transaction() as db:  # as if the process died after step 1 of margin+kmeans
+        db.execute("DELETE FROM sim_points WHERE run = 'margin+kmeans' AND step >= 2")
+    assert run(args[0], workspace, *args[1:]).exit_code == 0
+    assert curves(workspace) == whole
+
+
+def test_cold_starts_and_schedules(workspace):
+    ws = Workspace.open(workspace)
+    for cold_start in ("kmeans", "topics"):
+        plan = Plan(["random"], [0], [6, 9], "frozen", cold_start)
+        points = run_simulation(ws, plan)
+        assert [p.n_labels for p in points[-2:]] == [6, 9]
+        ws.store.delete_sim_points("frozen")
+    assert schedule(20, 20, 90) == [20, 40, 60, 80, 90]
+    assert parse_sizes("120,600,1000") == [120, 600, 1000]
+    bad = run("simulate", workspace, "--sizes", "600,120")
+    assert bad.exit_code == 1 and "increasing" in bad.output
+    too_big = run("simulate", workspace, "--sizes", "10,5000")
+    assert too_big.exit_code == 1 and "pool has" in too_big.output
