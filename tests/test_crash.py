@@ -14,28 +14,14 @@ import pytest
 
 from activelabel.faults import POINTS
 from activelabel.workspace import Workspace
-from tests.cli import configure
+from tests.cli import configure, init_workspace
 from tests.processes import activelabel
 
 
 @pytest.fixture
 def workspace(tmp_path, small_corpus, tiny_model) -> Path:
     path = tmp_path / "ws"
-    done = activelabel(
-        "init",
-        str(path),
-        "--corpus",
-        str(small_corpus),
-        "--model",
-        tiny_model,
-        "--test-size",
-        "15",
-        "--batch-size",
-        "6",
-        "--strategy",
-        "margin",
-    )
-    assert done.returncode == 0, done.stderr
+    init_workspace(path, small_corpus, tiny_model, "--batch-size", 6, "--strategy", "margin")
     configure(path, model={"epochs": 1, "min_steps": 2})
     first = activelabel("round", str(path))
     assert first.returncode == 0, first.stderr

@@ -59,22 +59,8 @@ def test_same_seed_same_selection(tmp_path, small_corpus, tiny_model):
     picks = []
     for name in ("a", "b"):
         path = tmp_path / name
-        run(
-            "init",
-            str(path),
-            "--corpus",
-            str(small_corpus),
-            "--model",
-            tiny_model,
-            "--strategy",
-            "margin",
-            "--cold-start",
-            "kmeans",
-            "--batch-size",
-            "5",
-            "--mode",
-            "frozen",
-        )
+        options = ("--strategy", "margin", "--cold-start", "kmeans", "--batch-size", 5)
+        init_workspace(path, small_corpus, tiny_model, *options, "--mode", "frozen")
         assert run("round", str(path), "--rounds", "2").exit_code == 0
         picks.append([s.item_id for s in Workspace.open(path).store.selections()])
     assert picks[0] == picks[1]
