@@ -170,7 +170,14 @@ def _run_round(
         topic_embeddings, zero_shot = _zero_shot(ws, classifier, gold_test, index, phase)
 
     view = _pool_view(
-        classifier, scored, labelled, y, names, _seen_recall(ws, labels, index), topic_embeddings
+        classifier,
+        scored,
+        labelled,
+        y,
+        names,
+        _seen_recall(ws, labels, index),
+        topic_embeddings,
+        make_strategy(strategy_spec).needs,
     )
     rows, arms = _select(
         view,
@@ -359,12 +366,15 @@ def _pool_view(
     names: list[str],
     seen_recall: np.ndarray | None,
     topic_embeddings: np.ndarray | None,
+    needs: frozenset[str],
 ) -> PoolView:
-    labelled_embeddings = (
-        classifier.predict([i.text for i in labelled]).embeddings
-        if len(labelled)
-        else np.zeros((0, scored.embeddings.shape[1]))
-    )
+    labelled_embeddings = None
+    if "labeled_embeddings" in needs:  # a second pass over every label: only when asked for
+        labelled_embeddings = (
+            classifier.predict([i.text for i in labelled]).embeddings
+            if len(labelled)
+            else np.zeros((0, scored.embeddings.shape[1]))
+        )
     return PoolView(
         probabilities=scored.probabilities,
         embeddings=scored.embeddings,
