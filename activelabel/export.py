@@ -359,13 +359,18 @@ def train_classifier(ws: Workspace, phase: Phase = _silent):
         )
     config = ws.config
     settings = config.model_settings(resolve_model(config.model.name))
-    classifier = make_classifier(config.model.mode, len(names), settings, seed=config.loop.seed)
+    classifier = make_classifier(
+        config.model.mode, len(names), settings, config.loop.seed, ws.taxonomy.prompts
+    )
     classifier.prepare([item.text for item in pool + test])
     y = np.array([index[labels[item.id]] for item in labelled], dtype=np.int64)
     planned = getattr(classifier, "planned_steps", None)
     total = planned(len(labelled))[0] * len(labelled) if planned else len(labelled)
     classifier.fit(
-        [item.text for item in labelled], y, phase(f"train on {len(labelled)} labels", total)
+        [item.text for item in labelled],
+        y,
+        phase(f"train on {len(labelled)} labels", total),
+        unlabelled=[item.text for item in pool if item.id not in labels],
     )
     return classifier, len(labelled)
 

@@ -17,8 +17,13 @@ from activelabel.annotators.base import Annotator, BatchItem
 from activelabel.errors import ActiveLabelError
 from activelabel.evaluation import Evaluation, evaluate
 from activelabel.faults import checkpoint
-from activelabel.model import make_classifier, resolve_model
-from activelabel.model.classifier import Prediction, TextClassifier, pretrained_encoder
+from activelabel.model import (
+    Prediction,
+    TextClassifier,
+    make_classifier,
+    pretrained_encoder,
+    resolve_model,
+)
 from activelabel.store import RoundRecord, Selection, now
 from activelabel.strategies import PoolView, make_strategy, zero_shot_probabilities
 from activelabel.workspace import Workspace
@@ -136,9 +141,14 @@ def _run_round(
     test_gold = np.array([index[i.gold] for i in gold_test], dtype=np.int64)
 
     settings = config.model_settings(resolve_model(config.model.name))
-    classifier = make_classifier(config.model.mode, len(names), settings, seed=config.loop.seed)
+    classifier = make_classifier(
+        config.model.mode, len(names), settings, config.loop.seed, ws.taxonomy.prompts
+    )
     classifier.prepare([item.text for item in pool + test])
-    _fit(classifier, labelled, y, phase, "train")
+    excluded = set(labels) | store.awaiting() | store.skipped()
+    candidates = [item for item in pool if item.id not in excluded]
+    unlabelled = [item.text for item in candidates]
+    _fit(classifier, labelled, y, phase, "train", unlabelled)
     evaluation = None
     if gold_test:
         predicted = classifier.predict(
@@ -156,13 +166,11 @@ def _run_round(
         arm_labelled = [item for item in labelled if item.id in random_arm_items]
         arm_y = np.array([index[labels[item.id]] for item in arm_labelled], dtype=np.int64)
         arm_classifier = classifier.sibling()
-        _fit(arm_classifier, arm_labelled, arm_y, phase, "train random arm")
+        _fit(arm_classifier, arm_labelled, arm_y, phase, "train random arm", unlabelled)
         arm_probabilities = arm_classifier.predict([i.text for i in gold_test]).probabilities
         random_evaluation = evaluate(arm_probabilities, test_gold, len(names))
 
-    excluded = set(labels) | store.awaiting() | store.skipped()
-    candidates = [item for item in pool if item.id not in excluded]
-    scored = classifier.predict([i.text for i in candidates], phase("score pool", len(candidates)))
+    scored = classifier.predict(unlabelled, phase("score pool", len(candidates)))
 
     zero_shot, topic_embeddings = None, None
     strategy_spec = config.loop.strategy if len(labelled) else config.loop.cold_start
@@ -234,7 +242,9 @@ def _run_round(
     )
 
 
-def _fit(classifier: TextClassifier, items, y: np.ndarray, phase: Phase, what: str) -> None:
+def _fit(
+    classifier: TextClassifier, items, y: np.ndarray, phase: Phase, what: str, unlabelled
+) -> None:
     if not len(items):
         return
     advance = phase(f"{what} on {len(items)} labels", _training_total(classifier, len(items)))
@@ -243,7 +253,7 @@ def _fit(classifier: TextClassifier, items, y: np.ndarray, phase: Phase, what: s
         checkpoint("train")
         advance(n)
 
-    classifier.fit([item.text for item in items], y, progress)
+    classifier.fit([item.text for item in items], y, progress, unlabelled=unlabelled)
 
 
 def _select(

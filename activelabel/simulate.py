@@ -16,8 +16,7 @@ import numpy as np
 
 from activelabel.errors import ActiveLabelError, ConfigError
 from activelabel.evaluation import CurvePoint, evaluate
-from activelabel.model import make_classifier, resolve_model
-from activelabel.model.classifier import TextClassifier, pretrained_encoder
+from activelabel.model import TextClassifier, make_classifier, pretrained_encoder, resolve_model
 from activelabel.strategies import PoolView, make_strategy
 from activelabel.workspace import Workspace
 
@@ -126,7 +125,7 @@ def run_simulation(
             f"{len(data.texts)}; lower --budget or --sizes"
         )
     settings = ws.config.model_settings(resolve_model(ws.config.model.name))
-    classifier = make_classifier(plan.mode, data.n_classes, settings)
+    classifier = make_classifier(plan.mode, data.n_classes, settings, topics=ws.taxonomy.prompts)
     classifier.prepare(data.texts + data.test_texts)
     stored = {
         (p.run, p.seed, p.step): (p, items, state)
@@ -170,7 +169,7 @@ def run_simulation(
                 else:
                     if not trained_on_labelled:  # continuing a stored curve: its model first
                         classifier.seed = seed
-                        classifier.fit([data.texts[r] for r in labelled], data.gold[labelled])
+                        _fit(classifier, data, labelled)
                     labelled = np.concatenate(
                         [
                             labelled,
@@ -180,7 +179,7 @@ def run_simulation(
                         ]
                     )
                 classifier.seed = seed
-                classifier.fit([data.texts[r] for r in labelled], data.gold[labelled])
+                _fit(classifier, data, labelled)
                 trained_on_labelled = True
                 evaluation = evaluate(
                     classifier.predict(data.test_texts).probabilities,
@@ -203,6 +202,17 @@ def run_simulation(
                 on_point(point)
                 advance(1)
     return points
+
+
+def _fit(classifier: TextClassifier, data: _Data, labelled: np.ndarray) -> None:
+    """Train on the rows ``labelled``; the rest of the pool is the unlabelled set."""
+    rest = np.ones(len(data.texts), dtype=bool)
+    rest[labelled] = False
+    classifier.fit(
+        [data.texts[r] for r in labelled],
+        data.gold[labelled],
+        unlabelled=[data.texts[r] for r in np.flatnonzero(rest)],
+    )
 
 
 class _SeenRecall:

@@ -7,8 +7,13 @@ import pytest
 
 from activelabel.errors import ConfigError
 from activelabel.evaluation import evaluate
-from activelabel.model import FineTunedClassifier, FrozenClassifier, ModelSettings, resolve_model
-from activelabel.model.classifier import class_weights
+from activelabel.model import (
+    FineTunedClassifier,
+    FrozenClassifier,
+    ModelSettings,
+    class_weights,
+    resolve_model,
+)
 
 TEXTS = [f"goal match {i}" for i in range(12)] + [f"vote minister {i}" for i in range(12)]
 Y = np.array([0] * 12 + [1] * 12)

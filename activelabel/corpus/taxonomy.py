@@ -34,6 +34,11 @@ class Taxonomy:
     def names(self) -> list[str]:
         return [t.name for t in self.topics]
 
+    @property
+    def prompts(self) -> list[str]:
+        """One description per topic, in class order."""
+        return [t.prompt for t in self.topics]
+
     def restrict(self, names: list[str]) -> Taxonomy:
         """The topics named in ``names``, in that order."""
         by_name = {t.name: t for t in self.topics}

@@ -1,15 +1,10 @@
 """Encoders and classifiers: fine-tuned or frozen, with one fit/predict contract."""
 
-from activelabel.model.classifier import (
-    MODES,
-    FineTunedClassifier,
-    FrozenClassifier,
-    FrozenEncoder,
-    Prediction,
-    TextClassifier,
-    make_classifier,
-)
+from activelabel.model.base import Prediction, TextClassifier, class_weights
 from activelabel.model.encoder import DEFAULT_MODEL, resolve_model
+from activelabel.model.finetune import FineTunedClassifier
+from activelabel.model.frozen import FrozenClassifier, FrozenEncoder, pretrained_encoder
+from activelabel.model.registry import MODES, make_classifier
 from activelabel.model.settings import ModelSettings
 
 __all__ = [
@@ -21,6 +16,8 @@ __all__ = [
     "ModelSettings",
     "Prediction",
     "TextClassifier",
+    "class_weights",
     "make_classifier",
+    "pretrained_encoder",
     "resolve_model",
 ]

@@ -42,12 +42,13 @@ class Predictor:
         labelled = [item for item in pool if item.id in labels]
         settings = ws.config.model_settings(resolve_model(ws.config.model.name))
         classifier = make_classifier(
-            ws.config.model.mode, len(names), settings, ws.config.loop.seed
+            ws.config.model.mode, len(names), settings, ws.config.loop.seed, ws.taxonomy.prompts
         )
         classifier.prepare([item.text for item in pool])
         if labelled:
             y = np.array([index[labels[item.id]] for item in labelled], dtype=np.int64)
-            classifier.fit([item.text for item in labelled], y)
+            rest = [item.text for item in pool if item.id not in labels]
+            classifier.fit([item.text for item in labelled], y, unlabelled=rest)
         rounds = ws.store.rounds()
         with self.lock:
             self.classifier = classifier

@@ -1,0 +1,26 @@
+"""Model modes by name: adding a mode is one module plus one line here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from activelabel.model.base import TextClassifier
+from activelabel.model.finetune import FineTunedClassifier
+from activelabel.model.frozen import FrozenClassifier
+from activelabel.model.settings import ModelSettings
+
+MODES: dict[str, type[TextClassifier]] = {
+    "finetune": FineTunedClassifier,
+    "frozen": FrozenClassifier,
+}
+
+
+def make_classifier(
+    mode: str,
+    n_classes: int,
+    settings: ModelSettings,
+    seed: int = 0,
+    topics: Sequence[str] = (),
+) -> TextClassifier:
+    """A classifier of ``mode``; ``topics`` holds one description per class, or nothing."""
+    return MODES[mode](n_classes, settings, seed, topics)
