@@ -11,12 +11,12 @@ from typing import Any
 
 import tomli_w
 
+from activelabel.annotators.registry import ANNOTATORS
 from activelabel.errors import ConfigError
+from activelabel.model.registry import MODES
 from activelabel.model.settings import ModelSettings
 
 CONFIG_NAME = "activelabel.toml"
-ANNOTATORS = ("oracle", "labelstudio")
-MODES = ("finetune", "frozen")
 CLASS_WEIGHTS = ("balanced", "none")
 
 

@@ -79,10 +79,7 @@ def _parse(stamp: str) -> datetime | None:
 
 
 def annotation_stats(ws: Workspace) -> AnnotationStats:
-    rows = ws.store.db.execute(
-        "SELECT l.label, l.labelled_at, s.predicted FROM labels l "
-        "LEFT JOIN selections s ON s.item_id = l.item_id WHERE l.status = 'active'"
-    ).fetchall()
+    rows = ws.store.labels_with_suggestions()
     times = sorted(t for t in (_parse(stamp) for _, stamp, _ in rows if stamp) if t)
     hours = per_hour = None
     if len(times) >= 2:

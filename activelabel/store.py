@@ -16,7 +16,7 @@ from activelabel.errors import StateError
 from activelabel.evaluation import CurvePoint, Evaluation
 from activelabel.faults import checkpoint
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATE_NAME = "state.sqlite"
 
 SCHEMA = """
@@ -53,7 +53,9 @@ CREATE TABLE rounds (
     zero_shot TEXT,
     wall_seconds REAL NOT NULL,
     random_arm TEXT,
-    stopping TEXT
+    stopping TEXT,
+    label_watermark INTEGER,
+    training TEXT
 );
 CREATE TABLE selections (
     round INTEGER NOT NULL,
@@ -65,6 +67,7 @@ CREATE TABLE selections (
     pushed_at TEXT,
     task_id INTEGER,
     skipped_at TEXT,
+    reason TEXT,
     PRIMARY KEY (round, item_id)
 );
 CREATE TABLE sim_points (
@@ -96,6 +99,14 @@ CREATE TABLE annotations (
 );
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+MIGRATIONS = {
+    1: [  # -> 2: what each round trained on, and why each headline was picked
+        "ALTER TABLE rounds ADD COLUMN label_watermark INTEGER",
+        "ALTER TABLE rounds ADD COLUMN training TEXT",
+        "ALTER TABLE selections ADD COLUMN reason TEXT",
+    ],
+}
 
 
 def now() -> str:
@@ -132,6 +143,7 @@ class Selection:
     predicted: str | None = None
     confidence: float | None = None
     task_id: int | None = None
+    reason: str | None = None  # why the strategy picked it, shown to the annotator
 
 
 @dataclass(frozen=True)
@@ -149,6 +161,8 @@ class RoundRecord:
     random_arm_labels: int = 0  # labels drawn at random, which the random-arm model uses
     random_arm: Evaluation | None = None
     stopping_predictions: list[int] | None = None  # predicted classes on the stopping set
+    label_watermark: int | None = None  # the newest label row the model trained on
+    training: dict | None = None  # what the model trained on (labels, topic examples, ...)
 
 
 class Store:
@@ -201,10 +215,28 @@ class Store:
                 f"{path}: written by a newer activelabel (state version {version}, this one "
                 f"reads {SCHEMA_VERSION}); upgrade activelabel"
             )
-        if version < SCHEMA_VERSION:
+        if version not in MIGRATIONS and version != SCHEMA_VERSION:
             raise StateError(f"{path}: unknown state version {version}")
         db.execute("PRAGMA foreign_keys = ON")
-        return cls(path, db)
+        store = cls(path, db)
+        store._migrate(version)
+        return store
+
+    def _migrate(self, version: int) -> None:
+        """Bring an older state file up to this version, all steps in one transaction."""
+        if version == SCHEMA_VERSION:
+            return
+        try:
+            with self.transaction() as db:
+                for step in range(version, SCHEMA_VERSION):
+                    for statement in MIGRATIONS[step]:
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.OperationalError as exc:
+            raise StateError(
+                f"{self.path}: cannot upgrade the state file from version {version} ({exc}); "
+                f"make it writable, or use the activelabel version that wrote it"
+            ) from exc
 
     def close(self) -> None:
         self.db.close()
@@ -311,20 +343,69 @@ class Store:
             "UPDATE annotations SET deleted_at = ? WHERE source = ? AND annotation_id = ?", gone
         )
 
-    def unpush(self, item_ids: Iterable[int]) -> None:
+    def unpush(self, item_ids: Iterable[int], db: sqlite3.Connection | None = None) -> None:
         """Forget that these items were pushed (their task vanished): push them again."""
-        with self.transaction() as db:
-            db.executemany(
-                "UPDATE selections SET pushed_at = NULL, task_id = NULL WHERE item_id = ?",
-                [(i,) for i in item_ids],
-            )
+        if db is None:
+            with self.transaction() as db:
+                self.unpush(item_ids, db)
+            return
+        db.executemany(
+            "UPDATE selections SET pushed_at = NULL, task_id = NULL WHERE item_id = ?",
+            [(i,) for i in item_ids],
+        )
+
+    def label_watermark(self) -> int:
+        """The id of the newest label row (0 when there is none)."""
+        return self.db.execute("SELECT coalesce(max(id), 0) FROM labels").fetchone()[0]
+
+    def labels_since(self, watermark: int) -> tuple[int, int]:
+        """(new, changed): active labels recorded after ``watermark`` for items that had no
+        label row up to it, and for items that had one."""
+        new, changed = self.db.execute(
+            "SELECT coalesce(sum(NOT old), 0), coalesce(sum(old), 0) FROM (SELECT EXISTS ("
+            "SELECT 1 FROM labels o WHERE o.item_id = l.item_id AND o.id <= ?) AS old "
+            "FROM labels l WHERE l.status = 'active' AND l.id > ?)",
+            (watermark, watermark),
+        ).fetchone()
+        return new, changed
+
+    def active_label_rows(self) -> list[tuple]:
+        """(ext_id, text, label, source, annotator, round, task_id, annotation_id,
+        labelled_at) of every active pool label, in item order."""
+        return self.db.execute(
+            "SELECT i.ext_id, i.text, l.label, l.source, l.annotator, l.round, l.task_id, "
+            "l.annotation_id, l.labelled_at FROM labels l JOIN items i ON i.id = l.item_id "
+            "WHERE l.status = 'active' AND i.split = 'pool' ORDER BY i.id"
+        ).fetchall()
+
+    def labels_with_suggestions(self) -> list[tuple[str, str | None, str | None]]:
+        """(label, labelled_at, the model's suggestion when it was sent) per active label."""
+        return self.db.execute(
+            "SELECT l.label, l.labelled_at, s.predicted FROM labels l "
+            "LEFT JOIN selections s ON s.item_id = l.item_id WHERE l.status = 'active'"
+        ).fetchall()
+
+    def active_labels_from(self, source: str) -> set[int]:
+        """Items whose active label came from ``source`` (e.g. 'labelstudio')."""
+        rows = self.db.execute(
+            "SELECT item_id FROM labels WHERE status = 'active' AND source = ?", (source,)
+        )
+        return {item for (item,) in rows}
+
+    def pushed_with_gold(self) -> list[tuple[int, int, str | None]]:
+        """(item id, round, gold label) of every pushed selection, in round and rank order."""
+        return self.db.execute(
+            "SELECT s.item_id, s.round, i.gold FROM selections s JOIN items i ON i.id = s.item_id "
+            "WHERE s.pushed_at IS NOT NULL ORDER BY s.round, s.rank"
+        ).fetchall()
 
     # -- rounds and selections -----------------------------------------------------------------
 
     def rounds(self) -> list[RoundRecord]:
         rows = self.db.execute(
             "SELECT round, started_at, finished_at, n_labels, new_labels, mode, strategy, "
-            "evaluation, zero_shot, wall_seconds, random_arm, stopping FROM rounds ORDER BY round"
+            "evaluation, zero_shot, wall_seconds, random_arm, stopping, label_watermark, training "
+            "FROM rounds ORDER BY round"
         )
         records = []
         for row in rows:
@@ -340,6 +421,8 @@ class Store:
                     if arm.get("evaluation")
                     else None,
                     stopping_predictions=json.loads(row[11]) if row[11] else None,
+                    label_watermark=row[12],
+                    training=json.loads(row[13]) if row[13] else None,
                 )
             )
         return records
@@ -357,7 +440,7 @@ class Store:
         stopping = record.stopping_predictions
         with self.transaction() as db:
             db.execute(
-                "INSERT INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.round,
                     record.started_at,
@@ -371,24 +454,31 @@ class Store:
                     record.wall_seconds,
                     json.dumps(arm),
                     None if stopping is None else json.dumps(stopping),
+                    record.label_watermark,
+                    None if record.training is None else json.dumps(record.training),
                 ),
             )
             checkpoint("state-write")
             db.executemany(
-                "INSERT INTO selections (round, item_id, rank, arm, predicted, confidence) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO selections (round, item_id, rank, arm, predicted, confidence, reason) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (s.round, s.item_id, s.rank, s.arm, s.predicted, s.confidence)
+                    (s.round, s.item_id, s.rank, s.arm, s.predicted, s.confidence, s.reason)
                     for s in selections
                 ],
             )
 
-    def selections(self, round: int | None = None, unpushed: bool = False) -> list[Selection]:
+    def selections(
+        self, round: int | None = None, unpushed: bool = False, arm: str | None = None
+    ) -> list[Selection]:
         query = (
-            "SELECT round, item_id, rank, arm, predicted, confidence, task_id FROM selections "
-            "WHERE 1=1"
+            "SELECT round, item_id, rank, arm, predicted, confidence, task_id, reason "
+            "FROM selections WHERE 1=1"
         )
         args: list = []
+        if arm is not None:
+            query += " AND arm = ?"
+            args.append(arm)
         if round is not None:
             query += " AND round = ?"
             args.append(round)

@@ -2,5 +2,6 @@
 
 from activelabel.annotators.base import Annotator, BatchItem, Pulled
 from activelabel.annotators.oracle import OracleAnnotator
+from activelabel.annotators.registry import ANNOTATORS, make_annotator
 
-__all__ = ["Annotator", "BatchItem", "OracleAnnotator", "Pulled"]
+__all__ = ["ANNOTATORS", "Annotator", "BatchItem", "OracleAnnotator", "Pulled", "make_annotator"]

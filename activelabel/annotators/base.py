@@ -16,16 +16,25 @@ class BatchItem:
     predicted: str | None = None
     confidence: float | None = None
     arm: str = "active"
+    reason: str | None = None  # why it was picked, for the annotator
 
 
 @dataclass
 class Pulled:
-    """What the annotators did since the last pull."""
+    """What the annotators did since the last pull: everything the round records, in its one
+    transaction (an annotator reads, it never writes the state itself)."""
 
     labels: list[NewLabel] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)  # item ids the annotators skipped
     retracted: list[int] = field(default_factory=list)  # item ids whose labels were deleted
     problems: list[str] = field(default_factory=list)  # e.g. a choice outside the taxonomy
+    resend: list[int] = field(default_factory=list)  # items whose tasks vanished: push again
+    source: str = ""  # the annotator's name, for the raw annotations below
+    # raw annotations (annotation_id, item_id, task_id, annotator, choice, cancelled,
+    # created_at, updated_at), and the ids still present (the rest were deleted); None: no
+    # raw annotations to keep (the oracle)
+    annotations: list[tuple] = field(default_factory=list)
+    present_annotations: set[int] | None = None
 
 
 class Annotator(ABC):

@@ -13,14 +13,15 @@ class OracleAnnotator(Annotator):
     def __init__(self, store: Store):
         self.store = store
 
+    @classmethod
+    def for_workspace(cls, ws) -> OracleAnnotator:
+        return cls(ws.store)
+
     def push(self, batch: list[BatchItem]) -> dict[int, int | None]:
         return {item.item_id: None for item in batch}
 
     def pull(self) -> Pulled:
-        rows = self.store.db.execute(
-            "SELECT s.item_id, s.round, i.gold FROM selections s JOIN items i ON i.id = s.item_id "
-            "WHERE s.pushed_at IS NOT NULL ORDER BY s.round, s.rank"
-        ).fetchall()
+        rows = self.store.pushed_with_gold()
         missing = [item for item, _, gold in rows if gold is None]
         if missing:
             raise AnnotatorError(

@@ -66,7 +66,7 @@ from activelabel.init import create_workspace, parse_labels
 )
 @click.option(
     "--mode",
-    type=click.Choice(MODES),
+    type=click.Choice(list(MODES)),
     default="finetune",
     show_default=True,
     help="finetune: fine-tune the encoder each round; frozen: frozen encoder + "
@@ -101,7 +101,7 @@ from activelabel.init import create_workspace, parse_labels
 )
 @click.option(
     "--annotator",
-    type=click.Choice(ANNOTATORS),
+    type=click.Choice(list(ANNOTATORS)),
     default="oracle",
     show_default=True,
     help="oracle: reveal gold labels (simulation); labelstudio: people label.",

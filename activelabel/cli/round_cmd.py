@@ -6,20 +6,11 @@ from pathlib import Path
 
 import click
 
+from activelabel.annotators import make_annotator
 from activelabel.cli.app import cli
 from activelabel.cli.status_cmd import print_status
 from activelabel.cli.ui import console, percent, phases
 from activelabel.workspace import Workspace
-
-
-def make_annotator(ws: Workspace):
-    if ws.config.loop.annotator == "labelstudio":
-        from activelabel.integrations.labelstudio.annotator import LabelStudioAnnotator
-
-        return LabelStudioAnnotator.for_workspace(ws)
-    from activelabel.annotators import OracleAnnotator
-
-    return OracleAnnotator(ws.store)
 
 
 @cli.command("round")

@@ -45,7 +45,7 @@ def serve_command(
     POST /webhook   annotation events; every --round-every of them runs 'activelabel round'
     GET  /health    liveness
     """
-    from activelabel.cli.round_cmd import make_annotator
+    from activelabel.annotators import make_annotator
     from activelabel.integrations.labelstudio.backend import Predictor, Trigger, make_server
     from activelabel.loop import run_round
     from activelabel.workspace import Workspace

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from activelabel.annotators.base import Annotator, BatchItem, Pulled
 from activelabel.integrations.labelstudio.client import connect
 from activelabel.integrations.labelstudio.errors import LabelStudioNotFoundError
@@ -22,11 +24,19 @@ INSTRUCTIONS = (
 class LabelStudioAnnotator(Annotator):
     name = "labelstudio"
 
-    def __init__(self, client, project_id: int, store: Store, class_names: list[str]):
+    def __init__(
+        self,
+        client,
+        project_id: int,
+        store: Store,
+        class_names: list[str],
+        resend: Iterable[int] = (),
+    ):
         self.client = client
         self.project_id = project_id
         self.store = store
         self.class_names = class_names
+        self.resend = sorted(resend)  # the batch waiting in a project that was deleted
 
     @classmethod
     def for_workspace(cls, ws: Workspace) -> LabelStudioAnnotator:
@@ -41,6 +51,7 @@ class LabelStudioAnnotator(Annotator):
                 f"up {ws.path}' or set labelstudio.url and LABEL_STUDIO_API_KEY"
             )
         client = connect(link.url, link.token)
+        resend: set[int] = set()
         topics = [(t.name, t.description) for t in ws.taxonomy.topics]
         title = config.project_title or f"activelabel · {ws.path.resolve().name}"
         try:
@@ -49,11 +60,11 @@ class LabelStudioAnnotator(Annotator):
             )
         except LabelStudioNotFoundError:
             project_id = ensure_project(client, title, topics, INSTRUCTIONS, None)
-            ws.store.unpush(ws.store.awaiting())  # their tasks went with the old project
+            resend = ws.store.awaiting()  # their tasks went with the old project
         if project_id != link.project_id:
             link.project_id = project_id
             save_link(ws.path, link)
-        return cls(client, project_id, ws.store, ws.class_names)
+        return cls(client, project_id, ws.store, ws.class_names, resend)
 
     def push(self, batch: list[BatchItem]) -> dict[int, int | None]:
         items = [
@@ -64,7 +75,7 @@ class LabelStudioAnnotator(Annotator):
     def pull(self) -> Pulled:
         result = pull_annotations(self.client, self.project_id, self.class_names)
         rounds = {s.item_id: s.round for s in self.store.selections()}
-        pulled = Pulled()
+        pulled = Pulled(source=self.name, present_annotations=result.annotation_ids)
         for item_id, resolution in result.items.items():
             if resolution.label is not None:
                 decisive = next(
@@ -91,12 +102,7 @@ class LabelStudioAnnotator(Annotator):
                 f"task {invalid.task_id}: {invalid.reason} (choice {invalid.choice!r}); "
                 f"not used as a label"
             )
-        labelled_here = {
-            item
-            for (item,) in self.store.db.execute(
-                "SELECT item_id FROM labels WHERE status = 'active' AND source = 'labelstudio'"
-            )
-        }
+        labelled_here = self.store.active_labels_from(self.name)
         present_items = {i for i in result.tasks.values() if i is not None}
         # a label whose annotations were all deleted (task still there) is retracted
         pulled.retracted = sorted(
@@ -112,35 +118,34 @@ class LabelStudioAnnotator(Annotator):
             if i not in present_items
             and i in {s.item_id for s in self.store.selections() if s.task_id}
         ]
-        if vanished:
-            self.store.unpush(vanished)
+        if self.resend:
+            pulled.problems.append(
+                f"the Label Studio project was deleted; a new one was made and the "
+                f"{len(self.resend)} headlines waiting for labels are sent to it again"
+            )
+        elif vanished:
             pulled.problems.append(
                 f"{len(vanished)} tasks were deleted in Label Studio; they will be sent again"
             )
+        pulled.resend = sorted(set(vanished) | set(self.resend))
         lost = sorted(i for i in labelled_here if i not in present_items)
         if lost:
             pulled.problems.append(
                 f"{len(lost)} labelled tasks were deleted in Label Studio; "
                 f"their labels are kept here"
             )
-        with self.store.transaction() as db:
-            self.store.record_annotations(
-                "labelstudio",
-                [
-                    (
-                        a.annotation_id,
-                        a.item_id,
-                        a.task_id,
-                        a.annotator_email or str(a.annotator),
-                        " | ".join(a.choices),
-                        int(a.was_cancelled),
-                        a.created_at,
-                        a.updated_at,
-                    )
-                    for a in result.annotations
-                    if a.item_id is not None
-                ],
-                result.annotation_ids,
-                db=db,
+        pulled.annotations = [
+            (
+                a.annotation_id,
+                a.item_id,
+                a.task_id,
+                a.annotator_email or str(a.annotator),
+                " | ".join(a.choices),
+                int(a.was_cancelled),
+                a.created_at,
+                a.updated_at,
             )
+            for a in result.annotations
+            if a.item_id is not None
+        ]
         return pulled
