@@ -19,3 +19,11 @@ class StateError(ActiveLabelError):
 
 class AnnotatorError(ActiveLabelError):
     """The annotation backend (Label Studio, ...) failed or refused a request."""
+
+
+class StrategyError(ActiveLabelError):
+    """A query strategy cannot run on what it was given (a missing field, a bad parameter)."""
+
+
+class ReportError(ActiveLabelError):
+    """There is nothing (or not enough) to report."""

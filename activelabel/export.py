@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,10 +24,9 @@ from typing import Any
 import numpy as np
 
 from activelabel.errors import ActiveLabelError
+from activelabel.progress import Phase, silent
 from activelabel.store import now
 from activelabel.workspace import Workspace
-
-Phase = Callable[[str, int], Callable[[int], None]]  # (description, total) -> advance(n)
 
 FORMATS = ("csv", "jsonl", "parquet", "dataset")
 SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
@@ -62,10 +61,6 @@ TEST_SOURCE = "corpus"
 
 class ExportError(ActiveLabelError):
     """An export cannot be written as asked (existing output, unknown format, no labels...)."""
-
-
-def _silent(description: str, total: int) -> Callable[[int], None]:
-    return lambda n: None
 
 
 # -- formats and writing ---------------------------------------------------------------------
@@ -226,12 +221,7 @@ def label_rows(ws: Workspace, include_test: bool = False) -> list[dict[str, Any]
     pool), the test rows keep their ``test:`` prefix so that ids stay unique.
     """
     rows = []
-    query = (
-        "SELECT i.ext_id, i.text, l.label, l.source, l.annotator, l.round, l.task_id, "
-        "l.annotation_id, l.labelled_at FROM labels l JOIN items i ON i.id = l.item_id "
-        "WHERE l.status = 'active' AND i.split = 'pool' ORDER BY i.id"
-    )
-    for ext_id, text, *rest in ws.store.db.execute(query):
+    for ext_id, text, *rest in ws.store.active_label_rows():
         row = dict(
             zip([n for n, _ in LABEL_COLUMNS], [_plain_id(ext_id), text, *rest], strict=True)
         )
@@ -343,40 +333,23 @@ def prediction_rows(
     return rows
 
 
-def train_classifier(ws: Workspace, phase: Phase = _silent):
+def train_classifier(ws: Workspace, phase: Phase = silent):
     """A classifier of the workspace's model and mode, fitted on every current pool label."""
-    from activelabel.model import make_classifier, resolve_model
+    from activelabel.engine import LabelledPool, Trainer
 
-    names = ws.class_names
-    index = {name: i for i, name in enumerate(names)}
-    labels = ws.store.active_labels()
-    pool, test = ws.store.items("pool"), ws.store.items("test")
-    labelled = [item for item in pool if labels.get(item.id) in index]
-    if not labelled:
+    data = LabelledPool.from_workspace(ws, exclude_waiting=False)
+    if not data.labelled:
         raise ExportError(
             f"{ws.path} has no labels yet, so there is no model to predict with; run "
             f"'activelabel round {ws.path}' and label a batch first"
         )
-    config = ws.config
-    settings = config.model_settings(resolve_model(config.model.name))
-    classifier = make_classifier(
-        config.model.mode, len(names), settings, config.loop.seed, ws.taxonomy.prompts
-    )
-    classifier.prepare([item.text for item in pool + test])
-    y = np.array([index[labels[item.id]] for item in labelled], dtype=np.int64)
-    planned = getattr(classifier, "planned_steps", None)
-    total = planned(len(labelled))[0] * len(labelled) if planned else len(labelled)
-    classifier.fit(
-        [item.text for item in labelled],
-        y,
-        phase(f"train on {len(labelled)} labels", total),
-        unlabelled=[item.text for item in pool if item.id not in labels],
-    )
-    return classifier, len(labelled)
+    trainer = Trainer.for_workspace(ws, data.all_texts, phase=phase)
+    classifier = trainer.fit(data.labelled_texts, data.y, data.unlabelled_texts)
+    return classifier, len(data.labelled)
 
 
 def predict_unlabelled(
-    ws: Workspace, classifier=None, n_labels: int | None = None, phase: Phase = _silent
+    ws: Workspace, classifier=None, n_labels: int | None = None, phase: Phase = silent
 ) -> Predictions:
     """Train on every current label (unless a fitted ``classifier`` is given) and predict
     every unlabelled pool item; the test set, where it has gold labels, is scored too."""
@@ -428,7 +401,7 @@ def export_predictions(
     overwrite: bool = False,
     predictions: Predictions | None = None,
     classifier=None,
-    phase: Phase = _silent,
+    phase: Phase = silent,
 ) -> PredictionExport:
     """Write predictions for the unlabelled pool to ``path`` (rows with confidence at least
     ``min_confidence``). ``predictions`` (from :func:`predict_unlabelled`) or a fitted

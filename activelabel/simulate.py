@@ -1,23 +1,25 @@
 """Oracle experiments on a fully labelled workspace: strategies x seeds along one schedule.
 
-For a given seed every strategy starts from the same seed set and follows the same schedule of
-label counts, so curves differ only by what the strategies picked. Every point is stored as
-soon as it is measured; running the simulation again continues where it stopped.
+Each curve is a sequence of rounds run by the same engine as ``activelabel round``: train on the
+labels so far, evaluate, select the next batch. For a given seed every strategy starts from the
+same seed set (the cold start, round 0) and follows the same schedule of label counts, so curves
+differ only by what the strategies picked. Every point is stored as soon as it is measured;
+running the simulation again continues where it stopped.
 """
 
 from __future__ import annotations
 
 import time
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from activelabel.engine import SeenRecall, Trainer, pick, selection_rng
+from activelabel.engine.training import informed
 from activelabel.errors import ActiveLabelError, ConfigError
-from activelabel.evaluation import CurvePoint, evaluate
-from activelabel.model import TextClassifier, make_classifier, pretrained_encoder, resolve_model
-from activelabel.strategies import PoolView, make_strategy
+from activelabel.evaluation import CurvePoint
+from activelabel.strategies import make_strategy
 from activelabel.workspace import Workspace
 
 
@@ -46,14 +48,20 @@ class Plan:
     sizes: list[int]
     mode: str
     cold_start: str = "random"
+    random_share: float = 0.0  # part of each batch drawn at random, as in live rounds
 
     @property
     def steps(self) -> int:
         return len(self.strategies) * len(self.seeds) * len(self.sizes)
 
+    @property
+    def recipe(self) -> dict:
+        """What every stored point of this mode must share to continue a curve."""
+        return {"cold_start": self.cold_start, "random_share": self.random_share}
+
 
 class _Data:
-    """The workspace's pool and test set as arrays, gold labels as class indices."""
+    """The workspace's pool and test set, gold labels as class indices."""
 
     def __init__(self, ws: Workspace):
         index = {name: i for i, name in enumerate(ws.class_names)}
@@ -68,6 +76,7 @@ class _Data:
             raise ActiveLabelError(
                 "simulate needs a labelled test set; init with --test-size or --test"
             )
+        self.class_names = ws.class_names
         self.ids = np.array([item.id for item in pool])
         self.texts = [item.text for item in pool]
         self.gold = np.array([index[item.gold] for item in pool])
@@ -76,39 +85,26 @@ class _Data:
         self.n_classes = len(index)
         self.row_of = {item_id: row for row, item_id in enumerate(self.ids)}
 
+    def rest(self, labelled: np.ndarray) -> np.ndarray:
+        """Rows without a label, in pool order."""
+        mask = np.ones(len(self.texts), dtype=bool)
+        mask[labelled] = False
+        return np.flatnonzero(mask)
 
-def _rng(*parts: int | str) -> np.random.Generator:
-    return np.random.default_rng(
-        [p if isinstance(p, int) else zlib.crc32(p.encode()) for p in parts]
-    )
+    def texts_of(self, rows: np.ndarray) -> list[str]:
+        return [self.texts[r] for r in rows]
 
 
-def _seed_set(
-    data: _Data,
-    classifier: TextClassifier,
-    cold_start: str,
-    seed: int,
-    size: int,
-    topics: list[str],
-) -> np.ndarray:
-    """The first labels, the same for every strategy of a seed: drawn by the cold start on the
-    pre-trained encoder's embeddings (never on a model fine-tuned for an earlier curve)."""
-    if size > len(data.texts):
-        raise ConfigError(f"the first size {size} is larger than the pool ({len(data.texts)})")
-    strategy = make_strategy(cold_start)
-    embeddings = topic_embeddings = None
-    if strategy.needs:
-        encoder = pretrained_encoder(classifier)
-        embeddings = encoder.encode(data.texts)
-        topic_embeddings = encoder.encode(topics)
-    view = PoolView(
-        probabilities=np.full((len(data.texts), data.n_classes), 1 / data.n_classes),
-        embeddings=embeddings,
-        topic_embeddings=topic_embeddings,
-        class_names=tuple(str(i) for i in range(data.n_classes)),
-        n_candidates=len(data.texts),
-    )
-    return np.asarray(strategy.select(view, size, _rng(seed, "seed-set")), dtype=np.int64)
+def validate(ws: Workspace, plan: Plan) -> None:
+    """Everything that can be checked before a simulation starts (or deletes anything)."""
+    n_pool = len(ws.store.items("pool"))
+    if plan.sizes[-1] > n_pool:
+        raise ConfigError(
+            f"the schedule goes to {plan.sizes[-1]} labels but the pool has "
+            f"{n_pool}; lower --budget or --sizes"
+        )
+    for spec in [*plan.strategies, plan.cold_start]:
+        make_strategy(spec)
 
 
 def run_simulation(
@@ -118,27 +114,21 @@ def run_simulation(
     on_point: Callable[[CurvePoint], None] = lambda p: None,
 ) -> list[CurvePoint]:
     """Run (or continue) every curve of ``plan``; returns all its points."""
+    validate(ws, plan)
     data = _Data(ws)
-    if plan.sizes[-1] > len(data.texts):
-        raise ConfigError(
-            f"the schedule goes to {plan.sizes[-1]} labels but the pool has "
-            f"{len(data.texts)}; lower --budget or --sizes"
-        )
-    settings = ws.config.model_settings(resolve_model(ws.config.model.name))
-    classifier = make_classifier(plan.mode, data.n_classes, settings, topics=ws.taxonomy.prompts)
-    classifier.prepare(data.texts + data.test_texts)
+    trainer = Trainer.for_workspace(ws, data.texts + data.test_texts, mode=plan.mode)
     stored = {
         (p.run, p.seed, p.step): (p, items, state)
         for p, items, state in ws.store.sim_points(plan.mode)
     }
+    _check_recipe(plan, [state for _, _, state in stored.values()])
     points: list[CurvePoint] = []
     for seed in plan.seeds:
-        seed_rows = None
+        seed_rows, seed_seen = None, SeenRecall(data.n_classes)
         for spec in plan.strategies:
-            strategy = make_strategy(spec)
             labelled: np.ndarray | None = None
-            seen = _SeenRecall(data.n_classes)
-            trained_on_labelled = False  # does the classifier hold the model of `labelled`?
+            seen = SeenRecall(data.n_classes)
+            fitted: np.ndarray | None = None  # the labelled rows the classifier holds
             for step, size in enumerate(plan.sizes):
                 done = stored.get((spec, seed, step))
                 if done is not None:
@@ -150,42 +140,36 @@ def run_simulation(
                         )
                     labelled = np.array([data.row_of[i] for i in items], dtype=np.int64)
                     seen.restore(state)
-                    trained_on_labelled = False
                     points.append(point)
                     advance(1)
                     continue
                 clock = time.perf_counter()
                 if labelled is None:
                     if seed_rows is None:
-                        seed_rows = _seed_set(
+                        seed_seen = SeenRecall(data.n_classes)
+                        seed_rows = _next_batch(
+                            trainer,
                             data,
-                            classifier,
+                            plan,
                             plan.cold_start,
-                            seed,
+                            np.empty(0, np.int64),
                             size,
-                            [topic.prompt for topic in ws.taxonomy.topics],
+                            seed,
+                            0,
+                            seed_seen,
                         )
                     labelled = seed_rows
+                    seen.restore(seed_seen.state())
                 else:
-                    if not trained_on_labelled:  # continuing a stored curve: its model first
-                        classifier.seed = seed
-                        _fit(classifier, data, labelled)
-                    labelled = np.concatenate(
-                        [
-                            labelled,
-                            _select(
-                                classifier, strategy, data, labelled, size, seed, spec, step, seen
-                            ),
-                        ]
+                    if fitted is not labelled:  # continuing a stored curve: its model first
+                        _fit(trainer, data, labelled, seed)
+                    new = _next_batch(
+                        trainer, data, plan, spec, labelled, size - len(labelled), seed, step, seen
                     )
-                classifier.seed = seed
-                _fit(classifier, data, labelled)
-                trained_on_labelled = True
-                evaluation = evaluate(
-                    classifier.predict(data.test_texts).probabilities,
-                    data.test_gold,
-                    data.n_classes,
-                )
+                    labelled = np.concatenate([labelled, new])
+                _fit(trainer, data, labelled, seed)
+                fitted = labelled
+                evaluation = trainer.evaluate(trainer.classifier, data.test_texts, data.test_gold)
                 counts = np.bincount(data.gold[labelled], minlength=data.n_classes).tolist()
                 point = CurvePoint(
                     spec,
@@ -197,85 +181,64 @@ def run_simulation(
                     counts,
                     time.perf_counter() - clock,
                 )
-                ws.store.add_sim_point(point, data.ids[labelled].tolist(), seen.state())
+                state = {**seen.state(), **plan.recipe}
+                ws.store.add_sim_point(point, data.ids[labelled].tolist(), state)
                 points.append(point)
                 on_point(point)
                 advance(1)
     return points
 
 
-def _fit(classifier: TextClassifier, data: _Data, labelled: np.ndarray) -> None:
+def _check_recipe(plan: Plan, states: list[dict]) -> None:
+    for state in states:
+        for key, value in plan.recipe.items():
+            stored = state.get(key, "random" if key == "cold_start" else 0.0)
+            if stored != value:
+                raise ConfigError(
+                    f"the workspace holds {plan.mode} curves made with {key} = {stored!r}, not "
+                    f"{value!r}; run with the same setting, or add --fresh to start over"
+                )
+
+
+def _fit(trainer: Trainer, data: _Data, labelled: np.ndarray, seed: int) -> None:
     """Train on the rows ``labelled``; the rest of the pool is the unlabelled set."""
-    rest = np.ones(len(data.texts), dtype=bool)
-    rest[labelled] = False
-    classifier.fit(
-        [data.texts[r] for r in labelled],
-        data.gold[labelled],
-        unlabelled=[data.texts[r] for r in np.flatnonzero(rest)],
+    trainer.fit(
+        data.texts_of(labelled), data.gold[labelled], data.texts_of(data.rest(labelled)), seed=seed
     )
 
 
-class _SeenRecall:
-    """Per-class recall of the model's predictions on the items it picked, once labelled:
-    what the model got wrong among what it has seen, without looking at the test set."""
-
-    def __init__(self, n_classes: int):
-        self.correct = np.zeros(n_classes)
-        self.total = np.zeros(n_classes)
-
-    def add(self, predicted: np.ndarray, gold: np.ndarray) -> None:
-        np.add.at(self.total, gold, 1)
-        np.add.at(self.correct, gold[predicted == gold], 1)
-
-    def state(self) -> dict:
-        return {"seen_correct": self.correct.tolist(), "seen_total": self.total.tolist()}
-
-    def restore(self, state: dict) -> None:
-        self.correct = np.array(state.get("seen_correct", self.correct), dtype=float)
-        self.total = np.array(state.get("seen_total", self.total), dtype=float)
-
-    @property
-    def recall(self) -> np.ndarray | None:
-        if not self.total.any():
-            return None
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self.total > 0, self.correct / self.total, np.nan)
-
-
-def _select(
-    classifier: TextClassifier,
-    strategy,
+def _next_batch(
+    trainer: Trainer,
     data: _Data,
-    labelled: np.ndarray,
-    size: int,
-    seed: int,
+    plan: Plan,
     spec: str,
-    step: int,
-    seen: _SeenRecall,
+    labelled: np.ndarray,
+    n: int,
+    seed: int,
+    round: int,
+    seen: SeenRecall,
 ) -> np.ndarray:
-    """Pick ``size - len(labelled)`` new rows with the model trained on ``labelled``."""
-    mask = np.ones(len(data.texts), dtype=bool)
-    mask[labelled] = False
-    candidates = np.flatnonzero(mask)
-    needs = strategy.needs
-    view_kwargs: dict = {
-        "class_names": tuple(str(i) for i in range(data.n_classes)),
-        "labeled_classes": data.gold[labelled],
-        "class_recall": seen.recall,
-        "n_candidates": len(candidates),
-    }
-    scored = None
-    if needs - {"labeled_classes", "class_names", "class_recall"}:
-        scored = classifier.predict([data.texts[r] for r in candidates])
-        view_kwargs.update(probabilities=scored.probabilities, embeddings=scored.embeddings)
-        if "labeled_embeddings" in needs:
-            view_kwargs["labeled_embeddings"] = classifier.predict(
-                [data.texts[r] for r in labelled]
-            ).embeddings
-    picked = np.asarray(
-        strategy.select(PoolView(**view_kwargs), size - len(labelled), _rng(seed, spec, step)),
-        dtype=np.int64,
+    """The rows a round with ``labelled`` labels picks (round 0: the cold start, with the model
+    trained on no labels), as ``activelabel round`` would."""
+    if round == 0:
+        _fit(trainer, data, labelled, seed)
+    candidates = data.rest(labelled)
+    classifier = trainer.classifier
+    trusted = informed(classifier, len(labelled))  # then its suggestions count as seen
+    choice = pick(
+        classifier,
+        spec,
+        n,
+        candidates=data.texts_of(candidates),
+        labelled_texts=data.texts_of(labelled),
+        labelled_classes=data.gold[labelled],
+        class_names=data.class_names,
+        seen=seen,
+        random_share=plan.random_share,
+        rng=selection_rng(seed, round),
+        score_candidates=trusted,
     )
-    if scored is not None:
-        seen.add(scored.probabilities[picked].argmax(axis=1), data.gold[candidates[picked]])
-    return candidates[picked]
+    if trusted:
+        picked = choice.rows
+        seen.add(choice.scored.probabilities[picked].argmax(axis=1), data.gold[candidates[picked]])
+    return candidates[choice.rows]

@@ -51,6 +51,7 @@ def assert_consistent(state: dict) -> None:
     assert state["label_rows"] == len(state["labels"]), "a label was duplicated or superseded"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", POINTS)
 def test_round_killed_at_each_phase_recovers(workspace, point):
     before = snapshot(workspace)
@@ -70,6 +71,9 @@ def test_round_killed_at_each_phase_recovers(workspace, point):
     sent_before = {item for r, item, _ in after["selections"] if r < newest}
     assert set(after["labels"]) == sent_before
     assert after["rounds"] == [0, 1]
+    # round 1 trained on the 6 labels of round 0's batch: recorded as new even when the killed
+    # run had already pulled them
+    assert Workspace.open(workspace).store.rounds()[1].new_labels == 6
     if point == "push":  # the rerun finished round 1's push; the next run is round 2
         assert len(after["labels"]) == len(before["labels"]) + 6
         assert activelabel("round", str(workspace)).returncode == 0

@@ -64,7 +64,7 @@ from activelabel.errors import ConfigError
 )
 @click.option(
     "--mode",
-    type=click.Choice(MODES),
+    type=click.Choice(list(MODES)),
     default=None,
     help="Model mode (default: the workspace's). frozen is seconds per step.",
 )
@@ -73,6 +73,14 @@ from activelabel.errors import ConfigError
     default="random",
     show_default=True,
     help="How the seed set is picked, the same for every strategy: random, kmeans or topics.",
+)
+@click.option(
+    "--random-share",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 1, max_open=True),
+    help="Part of each batch drawn at random, as loop.random_share does in live rounds "
+    "(0: every pick is the strategy's).",
 )
 @click.option("--fresh", is_flag=True, help="Forget stored points of this mode and start over.")
 def simulate_command(
@@ -85,12 +93,13 @@ def simulate_command(
     sizes: str,
     mode: str | None,
     cold_start: str,
+    random_share: float,
     fresh: bool,
 ) -> None:
     """Simulate active learning on WORKSPACE (a fully labelled corpus): every strategy and seed
     labels the pool step by step with the oracle, and every point is stored in the workspace.
     Interrupted? Run the same command again: it continues where it stopped."""
-    from activelabel.simulate import Plan, parse_sizes, run_simulation, schedule
+    from activelabel.simulate import Plan, parse_sizes, run_simulation, schedule, validate
     from activelabel.strategies import make_strategy
     from activelabel.workspace import Workspace
 
@@ -106,11 +115,13 @@ def simulate_command(
         sizes=parse_sizes(sizes) if sizes else schedule(initial, step, budget),
         mode=mode or ws.config.model.mode,
         cold_start=cold_start,
+        random_share=random_share,
     )
     if len(plan.sizes) < 1:
         raise ConfigError("the schedule is empty")
     with ws.lock():
         if fresh:
+            validate(ws, plan)  # nothing is deleted for a plan that cannot run
             ws.store.delete_sim_points(plan.mode)
         console.print(
             f"Simulating {', '.join(plan.strategies)} × {len(plan.seeds)} seeds, "

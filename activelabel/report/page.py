@@ -10,6 +10,7 @@ import html
 from collections.abc import Sequence
 from pathlib import Path
 
+from activelabel.errors import ReportError
 from activelabel.evaluation import CurvePoint
 from activelabel.report import figures as F
 from activelabel.report import summary as S
@@ -255,18 +256,18 @@ def write_report(
     """
     points = list(points)
     if not points:
-        raise ValueError("no learning-curve points to report: run a simulation or a round first")
+        raise ReportError("no learning-curve points to report: run a simulation or a round first")
     k = len(class_names)
     for p in points:
         if len(p.evaluation.per_class_total) != k:
-            raise ValueError(
+            raise ReportError(
                 f"point {p.run!r} seed {p.seed} step {p.step} has "
                 f"{len(p.evaluation.per_class_total)} classes, but {k} class names were given"
             )
     if corpus_counts is not None and len(corpus_counts) != k:
-        raise ValueError(f"corpus_counts has {len(corpus_counts)} entries for {k} classes")
+        raise ReportError(f"corpus_counts has {len(corpus_counts)} entries for {k} classes")
     if rare_class is not None and not 0 <= rare_class < k:
-        raise ValueError(f"rare_class {rare_class} is not a class index (0..{k - 1})")
+        raise ReportError(f"rare_class {rare_class} is not a class index (0..{k - 1})")
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from activelabel.errors import ReportError
 from activelabel.evaluation import CurvePoint
 
 BASELINE = "random"
@@ -143,7 +144,7 @@ def curve(points: Sequence[CurvePoint], run: str, mode: str, metric: str = "accu
     """The seed-mean curve of ``metric`` ("accuracy", "macro_f1", "eval_loss") of a run."""
     seeds = by_seed(select(points, run=run, mode=mode))
     if not seeds:
-        raise ValueError(f"no points for run {run!r} in mode {mode!r}")
+        raise ReportError(f"no points for run {run!r} in mode {mode!r}")
     values: dict[int, list[float]] = {}
     for pts in seeds.values():
         for p in pts:
@@ -171,9 +172,9 @@ def normalised_auc(x: Sequence[float], y: Sequence[float], lo: float, hi: float)
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     if x.size == 0:
-        raise ValueError("empty curve")
+        raise ReportError("empty curve")
     if hi < lo:
-        raise ValueError(f"empty label range [{lo}, {hi}]")
+        raise ReportError(f"empty label range [{lo}, {hi}]")
     if hi == lo:
         return float(np.interp(lo, x, y))
     inside = x[(x > lo) & (x < hi)]
@@ -246,7 +247,7 @@ def pick_rare_class(
     if corpus_counts is not None and len(corpus_counts) > 0:
         return int(np.argmin(np.asarray(corpus_counts)))
     if not points:
-        raise ValueError("no points to pick a rare class from")
+        raise ReportError("no points to pick a rare class from")
     totals = np.asarray(points[0].evaluation.per_class_total, dtype=float)
     totals = np.where(totals > 0, totals, np.inf)
     return int(np.argmin(totals))
@@ -288,7 +289,7 @@ class ModeSummary:
         for r in self.runs:
             if r.run == run:
                 return r
-        raise KeyError(run)
+        raise ReportError(f"no curve named {run!r}")
 
 
 def summarise_mode(
@@ -303,7 +304,7 @@ def summarise_mode(
     mode_points = select(points, mode=mode)
     runs = runs_of(mode_points, baseline)
     if not runs:
-        raise ValueError(f"no points in mode {mode!r}")
+        raise ReportError(f"no points in mode {mode!r}")
     curves = {r: curve(mode_points, r, mode, "accuracy") for r in runs}
     rng = common_range(list(curves.values()))
 
@@ -430,12 +431,12 @@ def hits_table(
     """
     seeds = by_seed(select(points, run=run, mode=mode))
     if not seeds:
-        raise ValueError(f"no points for run {run!r} in mode {mode!r}")
+        raise ReportError(f"no points for run {run!r} in mode {mode!r}")
     if seed == "first":
         seed = min(seeds)
     if seed is not None:
         if seed not in seeds:
-            raise ValueError(f"run {run!r} has no seed {seed}")
+            raise ReportError(f"run {run!r} has no seed {seed}")
         columns = {p.n_labels: [p] for p in seeds[seed]}
     else:
         columns = {}

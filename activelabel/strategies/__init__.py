@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from activelabel.errors import ConfigError
 from activelabel.strategies.balance import Balanced
-from activelabel.strategies.base import PoolView, QueryStrategy
+from activelabel.strategies.base import Need, PoolView, QueryStrategy
 from activelabel.strategies.cold_start import TopicSeed, zero_shot_probabilities
 from activelabel.strategies.diversity import (
     BADGE,
@@ -87,6 +87,7 @@ __all__ = [
     "EmbeddingKMeans",
     "GreedyCoreset",
     "LeastConfidence",
+    "Need",
     "PoolView",
     "PredictionEntropy",
     "QueryStrategy",

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from activelabel.errors import StrategyError
 from activelabel.strategies.base import PoolView
 
 EMPTY = np.empty(0, dtype=np.int64)
@@ -18,10 +19,13 @@ def batch_size(pool: PoolView, n: int) -> int:
 
 
 def require(pool: PoolView, strategy: str, *fields: str) -> None:
-    """Raise ``ValueError`` naming the first of ``fields`` that the loop left empty."""
+    """Raise :class:`StrategyError` naming the first of ``fields`` that is empty."""
     for name in fields:
         if getattr(pool, name) is None:
-            raise ValueError(f"strategy {strategy!r} needs PoolView.{name}, which is None")
+            raise StrategyError(
+                f"strategy {strategy!r} needs {name}, which is not available here (for "
+                f"topic embeddings: a taxonomy with topic descriptions)"
+            )
 
 
 def rank_descending(scores: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -33,7 +33,7 @@ import math
 import numpy as np
 
 from activelabel.strategies._common import batch_size, rank_descending, unit_rows
-from activelabel.strategies.base import PoolView, QueryStrategy
+from activelabel.strategies.base import Need, PoolView, QueryStrategy
 
 
 def class_count(pool: PoolView) -> int:
@@ -160,12 +160,13 @@ class Balanced(QueryStrategy):
         self.oversample = oversample
         self.name = f"balanced({base.name})"
         self.needs = base.needs | {
-            "probabilities",
-            "embeddings",
-            "labeled_embeddings",
-            "labeled_classes",
-            "class_recall",
-            "topic_embeddings",
+            Need.PROBABILITIES,
+            Need.EMBEDDINGS,
+            Need.LABELED_EMBEDDINGS,
+            Need.LABELED_CLASSES,
+            Need.CLASS_NAMES,
+            Need.CLASS_RECALL,
+            Need.TOPIC_EMBEDDINGS,
         }
 
     def quotas(self, pool: PoolView, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -4,8 +4,22 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
+
+
+class Need(StrEnum):
+    """A :class:`PoolView` field a strategy can ask for. The engine fills exactly the fields a
+    strategy's ``needs`` declare, and leaves the others empty."""
+
+    PROBABILITIES = "probabilities"
+    EMBEDDINGS = "embeddings"
+    LABELED_EMBEDDINGS = "labeled_embeddings"
+    LABELED_CLASSES = "labeled_classes"
+    CLASS_NAMES = "class_names"
+    CLASS_RECALL = "class_recall"
+    TOPIC_EMBEDDINGS = "topic_embeddings"
 
 
 @dataclass(frozen=True)
@@ -21,8 +35,7 @@ class PoolView:
     labeled_embeddings: np.ndarray | None = None  # (n_labeled, dim)
     labeled_classes: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     class_names: tuple[str, ...] = ()
-    class_recall: np.ndarray | None = None  # (n_classes,) recall on the test set, NaN if unknown
-    gradient_embeddings: np.ndarray | None = None  # (n_pool, dim * n_classes), for BADGE
+    class_recall: np.ndarray | None = None  # (n_classes,) recall on picked items, NaN if unknown
     topic_embeddings: np.ndarray | None = None  # (n_classes, dim) embedded topic descriptions
     n_candidates: int | None = None  # the pool size, for strategies that need no array
 
@@ -30,7 +43,7 @@ class PoolView:
     def size(self) -> int:
         if self.n_candidates is not None:
             return self.n_candidates
-        for array in (self.probabilities, self.embeddings, self.gradient_embeddings):
+        for array in (self.probabilities, self.embeddings):
             if array is not None:
                 return int(array.shape[0])
         return 0
@@ -48,7 +61,6 @@ class PoolView:
             labeled_classes=self.labeled_classes,
             class_names=self.class_names,
             class_recall=self.class_recall,
-            gradient_embeddings=take(self.gradient_embeddings),
             topic_embeddings=self.topic_embeddings,
             n_candidates=None if self.n_candidates is None else len(rows),
         )
@@ -62,7 +74,7 @@ class QueryStrategy(ABC):
     """
 
     name: str = "strategy"
-    needs: frozenset[str] = frozenset()  # which PoolView fields must be filled
+    needs: frozenset[Need] = frozenset()  # the PoolView fields it reads
 
     @abstractmethod
     def select(self, pool: PoolView, n: int, rng: np.random.Generator) -> np.ndarray: ...

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from activelabel.errors import StrategyError
 from activelabel.strategies._common import batch_size, rank_descending, require, unit_rows
-from activelabel.strategies.base import PoolView, QueryStrategy
+from activelabel.strategies.base import Need, PoolView, QueryStrategy
 
 
 def zero_shot_probabilities(
@@ -23,7 +24,7 @@ def zero_shot_probabilities(
     ``temperature`` (smaller: more confident). Shape (rows, topics); rows sum to 1.
     """
     if temperature <= 0:
-        raise ValueError(f"temperature must be positive, got {temperature}")
+        raise StrategyError(f"temperature must be positive, got {temperature}")
     logits = unit_rows(np.asarray(embeddings, dtype=np.float64))
     logits = logits @ unit_rows(np.asarray(topic_embeddings, dtype=np.float64)).T / temperature
     logits -= logits.max(axis=1, keepdims=True)
@@ -37,7 +38,7 @@ class TopicSeed(QueryStrategy):
     """
 
     name = "topics"
-    needs = frozenset({"embeddings", "topic_embeddings", "labeled_classes"})
+    needs = frozenset({Need.EMBEDDINGS, Need.TOPIC_EMBEDDINGS, Need.LABELED_CLASSES})
 
     def __init__(self, temperature: float = 0.05) -> None:
         self.temperature = temperature

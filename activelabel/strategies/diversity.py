@@ -16,7 +16,7 @@ from activelabel.strategies._common import (
     nearest_to_centroids,
     require,
 )
-from activelabel.strategies.base import PoolView, QueryStrategy
+from activelabel.strategies.base import Need, PoolView, QueryStrategy
 
 
 class EmbeddingKMeans(QueryStrategy):
@@ -27,7 +27,7 @@ class EmbeddingKMeans(QueryStrategy):
     """
 
     name = "kmeans"
-    needs = frozenset({"embeddings"})
+    needs = frozenset({Need.EMBEDDINGS})
 
     def select(self, pool: PoolView, n: int, rng: np.random.Generator) -> np.ndarray:
         n = batch_size(pool, n)
@@ -50,7 +50,7 @@ class Diversified(QueryStrategy):
         self.base = base
         self.factor = factor
         self.name = f"{base.name}+kmeans"
-        self.needs = base.needs | {"embeddings"}
+        self.needs = base.needs | {Need.EMBEDDINGS}
 
     def select(self, pool: PoolView, n: int, rng: np.random.Generator) -> np.ndarray:
         n = batch_size(pool, n)
@@ -84,7 +84,7 @@ class BADGE(QueryStrategy):
     """
 
     name = "badge"
-    needs = frozenset({"probabilities", "embeddings"})
+    needs = frozenset({Need.PROBABILITIES, Need.EMBEDDINGS})
 
     def select(self, pool: PoolView, n: int, rng: np.random.Generator) -> np.ndarray:
         n = batch_size(pool, n)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from activelabel.strategies._common import batch_size
-from activelabel.strategies.base import PoolView, QueryStrategy
+from activelabel.strategies.base import Need, PoolView, QueryStrategy
 
 
 class RandomSampling(QueryStrategy):
@@ -16,7 +16,7 @@ class RandomSampling(QueryStrategy):
     """
 
     name = "random"
-    needs: frozenset[str] = frozenset()
+    needs: frozenset[Need] = frozenset()
 
     def select(self, pool: PoolView, n: int, rng: np.random.Generator) -> np.ndarray:
         n = batch_size(pool, n)

@@ -11,8 +11,9 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from activelabel.errors import StrategyError
 from activelabel.strategies._common import batch_size, require
-from activelabel.strategies.base import PoolView, QueryStrategy
+from activelabel.strategies.base import Need, PoolView, QueryStrategy
 
 
 class IndexDataset:
@@ -37,7 +38,7 @@ class PrecomputedClassifier:
 
     def predict_proba(self, dataset: IndexDataset) -> np.ndarray:
         if self.probabilities is None:
-            raise ValueError("this small-text strategy needs probabilities")
+            raise StrategyError("this small-text strategy needs probabilities")
         return self.probabilities[dataset.rows]
 
     def embed(self, dataset: IndexDataset, return_proba: bool = False, **_: object):
@@ -67,7 +68,7 @@ class GreedyCoreset(QueryStrategy):
     """
 
     name = "coreset"
-    needs = frozenset({"embeddings", "labeled_embeddings"})
+    needs = frozenset({Need.EMBEDDINGS, Need.LABELED_EMBEDDINGS})
 
     def select(self, pool: PoolView, n: int, rng: np.random.Generator) -> np.ndarray:
         n = batch_size(pool, n)

@@ -13,13 +13,13 @@ from abc import abstractmethod
 import numpy as np
 
 from activelabel.strategies._common import batch_size, rank_descending, require
-from activelabel.strategies.base import PoolView, QueryStrategy
+from activelabel.strategies.base import Need, PoolView, QueryStrategy
 
 
 class UncertaintySampling(QueryStrategy):
     """Rank candidates by an uncertainty score of their predicted probabilities."""
 
-    needs = frozenset({"probabilities"})
+    needs = frozenset({Need.PROBABILITIES})
 
     @abstractmethod
     def uncertainty(self, probabilities: np.ndarray) -> np.ndarray:

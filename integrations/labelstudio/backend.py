@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import numpy as np
-
 from activelabel.integrations.labelstudio.project import CHOICES_NAME, TEXT_NAME
 from activelabel.workspace import Workspace
 
@@ -32,23 +30,12 @@ class Predictor:
         self.classifier = None
 
     def retrain(self) -> None:
-        from activelabel.model import make_classifier, resolve_model
+        from activelabel.engine import LabelledPool, Trainer
 
         ws = self.ws
-        names = ws.class_names
-        index = {name: i for i, name in enumerate(names)}
-        labels = ws.store.active_labels()
-        pool = ws.store.items("pool")
-        labelled = [item for item in pool if item.id in labels]
-        settings = ws.config.model_settings(resolve_model(ws.config.model.name))
-        classifier = make_classifier(
-            ws.config.model.mode, len(names), settings, ws.config.loop.seed, ws.taxonomy.prompts
-        )
-        classifier.prepare([item.text for item in pool])
-        if labelled:
-            y = np.array([index[labels[item.id]] for item in labelled], dtype=np.int64)
-            rest = [item.text for item in pool if item.id not in labels]
-            classifier.fit([item.text for item in labelled], y, unlabelled=rest)
+        data = LabelledPool.from_workspace(ws, exclude_waiting=False)
+        trainer = Trainer.for_workspace(ws, data.all_texts)
+        classifier = trainer.fit(data.labelled_texts, data.y, data.unlabelled_texts)
         rounds = ws.store.rounds()
         with self.lock:
             self.classifier = classifier

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from activelabel.errors import ReportError
 from activelabel.evaluation import CurvePoint, Evaluation
 from activelabel.report import summary as S
 from activelabel.report import write_report
@@ -276,9 +277,9 @@ def test_write_report_without_random_and_without_corpus(tmp_path):
 
 
 def test_write_report_rejects_bad_input(tmp_path, points):
-    with pytest.raises(ValueError, match="no learning-curve points"):
+    with pytest.raises(ReportError, match="no learning-curve points"):
         write_report(tmp_path, [], CLASSES, title="empty")
-    with pytest.raises(ValueError, match="class names"):
+    with pytest.raises(ReportError, match="class names"):
         write_report(tmp_path, points, CLASSES[:3], title="mismatch")
-    with pytest.raises(ValueError, match="corpus_counts"):
+    with pytest.raises(ReportError, match="corpus_counts"):
         write_report(tmp_path, points, CLASSES, title="x", corpus_counts=[1, 2])

@@ -7,6 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from activelabel.errors import StrategyError
 from activelabel.strategies import TopicSeed, make_strategy, zero_shot_probabilities
 
 from .pools import clustered_pool
@@ -37,5 +38,5 @@ def test_zero_shot_probabilities() -> None:
     assert (probabilities.argmax(axis=1) == truth).mean() > 0.9
     softer = zero_shot_probabilities(pool.embeddings, pool.topic_embeddings, 1.0)
     assert softer.max(axis=1).mean() < probabilities.max(axis=1).mean()
-    with pytest.raises(ValueError, match="temperature"):
+    with pytest.raises(StrategyError, match="temperature"):
         zero_shot_probabilities(pool.embeddings, pool.topic_embeddings, 0.0)

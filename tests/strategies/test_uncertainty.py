@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from activelabel.errors import StrategyError
 from activelabel.strategies import (
     BreakingTies,
     LeastConfidence,
@@ -45,7 +46,7 @@ def test_ties_break_by_the_seed_not_by_position() -> None:
 
 
 def test_missing_probabilities_is_a_clear_error() -> None:
-    with pytest.raises(ValueError, match="probabilities"):
+    with pytest.raises(StrategyError, match="probabilities"):
         LeastConfidence().select(PoolView(embeddings=np.ones((3, 2))), 1, np.random.default_rng())
 
 

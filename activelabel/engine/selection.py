@@ -1,0 +1,112 @@
+"""Selecting a batch: the strategy's picks plus the live random baseline, seeded per round."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from activelabel.engine.view import build_view, score, scoring_needed
+from activelabel.errors import StrategyError
+from activelabel.model import Prediction, TextClassifier
+from activelabel.strategies import Need, PoolView, make_strategy
+
+
+def selection_rng(seed: int, round: int) -> np.random.Generator:
+    """The random stream of one selection: the same seed and round give the same picks."""
+    return np.random.default_rng([seed, round])
+
+
+def declared_needs(strategy) -> frozenset[Need]:
+    try:
+        return frozenset(Need(need) for need in strategy.needs)
+    except ValueError as exc:
+        raise StrategyError(f"strategy {strategy.name!r} declares an unknown need: {exc}") from None
+
+
+def select_batch(
+    view: PoolView, spec: str, n: int, random_share: float, rng: np.random.Generator
+) -> tuple[np.ndarray, list[str]]:
+    """Rows of the batch and the arm of each: the strategy's picks, then uniform random draws
+    (``random_share`` of the batch, at least one when the share is positive). A random
+    strategy is the random arm as a whole."""
+    if make_strategy(spec).name == "random":
+        rows = np.asarray(make_strategy("random").select(view, n, rng), dtype=np.int64)
+        return rows, ["random"] * len(rows)
+    n_random = min(n, max(1, round(random_share * n))) if random_share > 0 and n > 1 else 0
+    active = np.asarray(make_strategy(spec).select(view, n - n_random, rng), dtype=np.int64)
+    rest = np.setdiff1d(np.arange(view.size), active)
+    drawn = rng.permutation(rest)[:n_random]
+    rows = np.concatenate([active, drawn]).astype(np.int64)
+    return rows, ["active"] * len(active) + ["random"] * len(drawn)
+
+
+class SeenRecall:
+    """Per-class recall of the model's suggestions on the items it picked, once labelled: what
+    the model gets wrong, measured without the test set."""
+
+    def __init__(self, n_classes: int):
+        self.correct = np.zeros(n_classes)
+        self.total = np.zeros(n_classes)
+
+    def add(self, predicted: np.ndarray, gold: np.ndarray) -> None:
+        predicted, gold = np.asarray(predicted, dtype=np.int64), np.asarray(gold, dtype=np.int64)
+        np.add.at(self.total, gold, 1)
+        np.add.at(self.correct, gold[predicted == gold], 1)
+
+    def state(self) -> dict:
+        return {"seen_correct": self.correct.tolist(), "seen_total": self.total.tolist()}
+
+    def restore(self, state: dict) -> None:
+        self.correct = np.array(state.get("seen_correct", self.correct), dtype=float)
+        self.total = np.array(state.get("seen_total", self.total), dtype=float)
+
+    @property
+    def recall(self) -> np.ndarray | None:
+        if not self.total.any():
+            return None
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.total > 0, self.correct / self.total, np.nan)
+
+
+@dataclass
+class Pick:
+    rows: np.ndarray  # candidate rows, most wanted first, then the random draws
+    arms: list[str]
+    scored: Prediction | None  # the model's prediction for every candidate, where computed
+
+
+def pick(
+    classifier: TextClassifier,
+    spec: str,
+    n: int,
+    *,
+    candidates: Sequence[str],
+    labelled_texts: Sequence[str],
+    labelled_classes: np.ndarray,
+    class_names: Sequence[str],
+    seen: SeenRecall | None,
+    random_share: float,
+    rng: np.random.Generator,
+    score_candidates: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> Pick:
+    """Score what the strategy needs (or everything, with ``score_candidates``), build its view
+    and select ``n`` candidates."""
+    needs = declared_needs(make_strategy(spec))
+    scored = None
+    if len(candidates) and (score_candidates or scoring_needed(needs)):
+        scored = score(classifier, candidates, needs, progress)
+    view = build_view(
+        classifier,
+        needs,
+        n_candidates=len(candidates),
+        scored=scored,
+        labelled_texts=labelled_texts,
+        labelled_classes=labelled_classes,
+        class_names=class_names,
+        class_recall=None if seen is None else seen.recall,
+    )
+    rows, arms = select_batch(view, spec, min(n, len(candidates)), random_share, rng)
+    return Pick(rows, arms, scored)

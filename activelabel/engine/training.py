@@ -1,0 +1,128 @@
+"""Training a classifier from scratch on a labelled set, with the pool as unlabelled data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from activelabel.evaluation import Evaluation, evaluate
+from activelabel.faults import checkpoint
+from activelabel.model import TextClassifier, make_classifier, resolve_model
+from activelabel.progress import Phase, silent
+from activelabel.workspace import Workspace
+
+
+class Trainer:
+    """Builds the workspace's classifier once (tokeniser, token and embedding caches) and
+    trains it from the pre-trained weights on any labelled set.
+
+    ``fit`` retrains the one classifier; ``fit_separate`` trains another model that shares the
+    caches (e.g. the random arm's), leaving the first one as it was.
+    """
+
+    def __init__(self, classifier: TextClassifier, phase: Phase = silent):
+        self.classifier = classifier
+        self.phase = phase
+
+    @classmethod
+    def for_workspace(
+        cls,
+        ws: Workspace,
+        texts: Sequence[str],
+        *,
+        mode: str | None = None,
+        seed: int | None = None,
+        phase: Phase = silent,
+    ) -> Trainer:
+        """The classifier of the workspace's model and mode (or ``mode``), prepared on
+        ``texts`` (every text it will see: pool and test)."""
+        config = ws.config
+        settings = config.model_settings(resolve_model(config.model.name))
+        classifier = make_classifier(
+            mode or config.model.mode,
+            len(ws.class_names),
+            settings,
+            config.loop.seed if seed is None else seed,
+            ws.taxonomy.prompts,
+        )
+        classifier.prepare(texts)
+        return cls(classifier, phase)
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        y: np.ndarray,
+        unlabelled: Sequence[str] = (),
+        *,
+        seed: int | None = None,
+        what: str = "train",
+    ) -> TextClassifier:
+        """Train the classifier from scratch on ``texts`` with classes ``y``."""
+        if seed is not None:
+            self.classifier.seed = seed
+        self._fit(self.classifier, texts, y, unlabelled, what)
+        return self.classifier
+
+    def fit_separate(
+        self, texts: Sequence[str], y: np.ndarray, unlabelled: Sequence[str] = (), what: str = ""
+    ) -> TextClassifier:
+        other = self.classifier.sibling()
+        self._fit(other, texts, y, unlabelled, what or "train")
+        return other
+
+    def _fit(
+        self,
+        classifier: TextClassifier,
+        texts: Sequence[str],
+        y: np.ndarray,
+        unlabelled: Sequence[str],
+        what: str,
+    ) -> None:
+        advance = (
+            self.phase(f"{what} on {len(texts)} labels", _training_total(classifier, texts))
+            if len(texts)
+            else (lambda n: None)
+        )
+
+        def progress(n: int) -> None:
+            checkpoint("train")
+            advance(n)
+
+        classifier.fit(
+            list(texts), np.asarray(y, dtype=np.int64), progress, unlabelled=list(unlabelled)
+        )
+
+    def evaluate(
+        self, classifier: TextClassifier, texts: Sequence[str], gold: np.ndarray
+    ) -> Evaluation | None:
+        """Scores on a test set, or None without one."""
+        if not len(texts):
+            return None
+        predicted = classifier.predict(
+            list(texts), self.phase("evaluate", len(texts)), embeddings=False
+        )
+        return evaluate(predicted.probabilities, gold, classifier.n_classes)
+
+
+def _training_total(classifier: TextClassifier, texts: Sequence[str]) -> int:
+    planned = getattr(classifier, "planned_steps", None)
+    if planned is None:
+        return len(texts)
+    epochs, _ = planned(len(texts))
+    return epochs * len(texts)
+
+
+def trained_on(classifier: TextClassifier, n_labels: int) -> dict:
+    """What the model learned from, as recorded with a round: its labels, plus whatever the
+    learner reports (topic descriptions, pseudo-labels, the mode ``auto`` chose)."""
+    summary = dict(getattr(classifier, "training_summary", None) or {})
+    summary["labels"] = n_labels
+    summary.setdefault("mode", classifier.mode)
+    return summary
+
+
+def informed(classifier: TextClassifier, n_labels: int) -> bool:
+    """Whether the model's predictions mean anything: it has labels or a topic prior."""
+    summary = getattr(classifier, "training_summary", None) or {}
+    return n_labels > 0 or bool(summary.get("topic_examples"))

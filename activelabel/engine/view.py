@@ -1,0 +1,85 @@
+"""The pool view a strategy gets: exactly the fields its ``needs`` declare, computed once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from activelabel.errors import ActiveLabelError
+from activelabel.evaluation import Evaluation, evaluate
+from activelabel.model import Prediction, TextClassifier, pretrained_encoder
+from activelabel.strategies import Need, PoolView, zero_shot_probabilities
+
+
+def scoring_needed(needs: frozenset[Need]) -> bool:
+    """Whether the candidates must be run through the model for these needs."""
+    return bool(needs & {Need.PROBABILITIES, Need.EMBEDDINGS, Need.CLASS_RECALL})
+
+
+def score(
+    classifier: TextClassifier, texts: Sequence[str], needs: frozenset[Need], progress=None
+) -> Prediction:
+    """The model's probabilities (and embeddings, where needed) for ``texts``."""
+    return classifier.predict(list(texts), progress, embeddings=Need.EMBEDDINGS in needs)
+
+
+def build_view(
+    classifier: TextClassifier,
+    needs: frozenset[Need],
+    *,
+    n_candidates: int,
+    scored: Prediction | None,
+    labelled_texts: Sequence[str],
+    labelled_classes: np.ndarray,
+    class_names: Sequence[str],
+    class_recall: np.ndarray | None = None,
+) -> PoolView:
+    """A :class:`PoolView` holding the fields in ``needs`` and nothing else.
+
+    ``scored`` is the model's prediction for the candidates (required when ``needs`` asks for
+    probabilities or embeddings); labelled embeddings and topic embeddings are computed here,
+    only when declared.
+    """
+    fields: dict = {"n_candidates": n_candidates}
+    if needs & {Need.PROBABILITIES, Need.EMBEDDINGS} and scored is None:
+        raise ActiveLabelError("the candidates must be scored for this strategy")
+    if Need.PROBABILITIES in needs:
+        fields["probabilities"] = scored.probabilities
+    if Need.EMBEDDINGS in needs:
+        fields["embeddings"] = scored.embeddings
+    if Need.LABELED_EMBEDDINGS in needs:
+        fields["labeled_embeddings"] = (
+            classifier.predict(list(labelled_texts)).embeddings
+            if len(labelled_texts)
+            else np.zeros((0, scored.embeddings.shape[1] if scored is not None else 0))
+        )
+    if Need.LABELED_CLASSES in needs:
+        fields["labeled_classes"] = np.asarray(labelled_classes, dtype=np.int64)
+    if Need.CLASS_NAMES in needs:
+        fields["class_names"] = tuple(class_names)
+    if Need.CLASS_RECALL in needs:
+        fields["class_recall"] = class_recall
+    if Need.TOPIC_EMBEDDINGS in needs:
+        fields["topic_embeddings"] = topic_embeddings(classifier)
+    return PoolView(**fields)
+
+
+def zero_shot_evaluation(
+    classifier: TextClassifier, texts: Sequence[str], gold: np.ndarray, phase=None
+) -> Evaluation | None:
+    """Test-set scores of the zero-shot model (similarity to the topic descriptions): the bar
+    a round-0 model is compared with. None without a test set or descriptions."""
+    topics = topic_embeddings(classifier)
+    if topics is None or not len(texts):
+        return None
+    progress = phase("zero-shot", len(texts)) if phase else None
+    embeddings = pretrained_encoder(classifier).encode(list(texts), progress)
+    return evaluate(zero_shot_probabilities(embeddings, topics), gold, classifier.n_classes)
+
+
+def topic_embeddings(classifier: TextClassifier) -> np.ndarray | None:
+    """The pre-trained encoder's embedding of each class description (None without them)."""
+    if not classifier.topics:
+        return None
+    return pretrained_encoder(classifier).encode(list(classifier.topics))
