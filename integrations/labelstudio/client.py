@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import urlparse
@@ -10,6 +9,7 @@ from urllib.parse import urlparse
 import httpx
 from label_studio_sdk import LabelStudio
 from label_studio_sdk.core.api_error import ApiError
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from .errors import (
     LabelStudioError,
@@ -52,18 +52,23 @@ def call(
     (like :func:`~activelabel.integrations.labelstudio.tasks.push_batch`) retry themselves.
     A refused connection or a timeout is not retried: the server is down or overloaded.
     """
-    tries = max(1, attempts) if read else 1
-    for attempt in range(tries):
-        try:
-            return fn()
-        except (ApiError, httpx.HTTPError) as exc:
-            retryable = (
-                isinstance(exc, ApiError) and exc.status_code in _RETRY_STATUSES
-            ) or isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError))
-            if not retryable or attempt == tries - 1:
-                raise translate_error(exc, client_url(client), action) from scrubbed(exc)
-            time.sleep(backoff * 2**attempt)
-    raise AssertionError("unreachable")  # pragma: no cover
+    retrying = Retrying(
+        stop=stop_after_attempt(max(1, attempts) if read else 1),
+        wait=wait_exponential(multiplier=backoff),
+        retry=retry_if_exception(_transient),
+        reraise=True,
+    )
+    try:
+        return retrying(fn)
+    except (ApiError, httpx.HTTPError) as exc:
+        raise translate_error(exc, client_url(client), action) from scrubbed(exc)
+
+
+def _transient(exc: BaseException) -> bool:
+    """A failure worth trying again for a read: a server error or a dropped connection."""
+    if isinstance(exc, ApiError):
+        return exc.status_code in _RETRY_STATUSES
+    return isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError)
 
 
 def connect(

@@ -7,13 +7,13 @@ is made idempotent and how annotations are mapped back to items.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from label_studio_sdk import LabelStudio
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from .client import call
 from .errors import LabelStudioError, LabelStudioNotFoundError, LabelStudioServerError
@@ -245,9 +245,28 @@ def _import_chunk(
     action = f"importing {len(chunk)} tasks into project {project_id}"
     pending = list(chunk)
     done: dict[int, int] = {}
-    for attempt in range(retries + 1):
-        payload = [task_payload(it) for it in pending]
-        try:
+    # a refused connection or a timeout is not retried: after a timeout the server may still
+    # be importing, and sending again could duplicate tasks
+    retrying = Retrying(
+        stop=stop_after_attempt(retries + 1),
+        wait=wait_exponential(multiplier=0.5),
+        retry=retry_if_exception(
+            lambda exc: isinstance(exc, LabelStudioError) and _retryable_import_failure(exc)
+        ),
+        reraise=True,
+    )
+    for attempt in retrying:
+        with attempt:
+            if attempt.retry_state.attempt_number > 1:
+                # the server may have imported part or all of it: look before sending again
+                existing = existing_task_ids(client, project_id)
+                done.update(
+                    {it.item_id: existing[it.item_id] for it in pending if it.item_id in existing}
+                )
+                pending = [it for it in pending if it.item_id not in existing]
+                if not pending:
+                    return done
+            payload = [task_payload(it) for it in pending]
             response = call(
                 client,
                 action,
@@ -258,33 +277,17 @@ def _import_chunk(
                     request_options={"timeout": IMPORT_TIMEOUT, "max_retries": 0},
                 ),
             )
-        except LabelStudioError as exc:
-            # a refused connection or a timeout is not retried: after a timeout the server may
-            # still be importing, and sending again could duplicate tasks
-            if attempt == retries or not _retryable_import_failure(exc):
-                raise
-            time.sleep(0.5 * 2**attempt)
-            # the server may have imported part or all of it: look before sending again
-            existing = existing_task_ids(client, project_id)
-            done.update(
-                {it.item_id: existing[it.item_id] for it in pending if it.item_id in existing}
-            )
-            pending = [it for it in pending if it.item_id not in existing]
-            if not pending:
-                return done
-            continue
-        task_ids = list(response.task_ids or [])
-        if len(task_ids) == len(pending):
-            done.update({it.item_id: int(tid) for it, tid in zip(pending, task_ids, strict=True)})
-            return done
-        # unexpected answer: map by listing the project
-        existing = existing_task_ids(client, project_id)
-        missing = [it.item_id for it in pending if it.item_id not in existing]
-        if missing:
-            raise LabelStudioError(
-                f"Label Studio imported {len(task_ids)} of {len(pending)} tasks into project "
-                f"{project_id}; items {missing[:5]} are missing: see the server log and push again"
-            )
-        done.update({it.item_id: existing[it.item_id] for it in pending})
+    task_ids = list(response.task_ids or [])
+    if len(task_ids) == len(pending):
+        done.update({it.item_id: int(tid) for it, tid in zip(pending, task_ids, strict=True)})
         return done
-    raise AssertionError("unreachable")  # pragma: no cover
+    # unexpected answer: map by listing the project
+    existing = existing_task_ids(client, project_id)
+    missing = [it.item_id for it in pending if it.item_id not in existing]
+    if missing:
+        raise LabelStudioError(
+            f"Label Studio imported {len(task_ids)} of {len(pending)} tasks into project "
+            f"{project_id}; items {missing[:5]} are missing: see the server log and push again"
+        )
+    done.update({it.item_id: existing[it.item_id] for it in pending})
+    return done
