@@ -64,6 +64,7 @@ def simulated_batches(path, spec: str, cold_start: str, random_share: float) -> 
     return batches
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spec", SPECS)
 def test_live_round_and_simulation_pick_the_same(template, tmp_path, spec):
     live, simulated = tmp_path / "live", tmp_path / "sim"
