@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -18,6 +19,7 @@ from activelabel.model.settings import ModelSettings
 
 CONFIG_NAME = "activelabel.toml"
 CLASS_WEIGHTS = ("balanced", "none")
+DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 
 
 @dataclass
@@ -28,6 +30,7 @@ class CorpusConfig:
     id_column: str = ""
     test: str = ""  # path of a separate labelled test file; empty: split off test_size
     test_size: float = 0.2  # a share (< 1) or a count (>= 1) of labelled records
+    label_map: str = ""  # CSV 'from,to' renaming the corpus's labels to taxonomy topics
 
 
 @dataclass
@@ -111,7 +114,12 @@ class Config:
                 f"must be one of {', '.join(CLASS_WEIGHTS)}",
             ),
             ("model.name", m.name, bool(m.name.strip()), "must name a model, or be 'default'"),
-            ("model.device", m.device, bool(m.device.strip()), "must be auto, cpu or cuda"),
+            (
+                "model.device",
+                m.device,
+                DEVICE.fullmatch(m.device) is not None,
+                "must be auto, cpu, cuda, cuda:N (a GPU number) or mps",
+            ),
             ("loop.batch_size", loop.batch_size, loop.batch_size >= 1, "must be at least 1"),
             ("loop.seed", loop.seed, loop.seed >= 0, "must be 0 or more"),
             (
@@ -174,7 +182,37 @@ class Config:
             if not ok:
                 name = f"{flags[key]} ({key})" if flags and key in flags else key
                 raise ConfigError(f"{where}: {name} {requirement}, not {_show(value)}")
+        missing = _device_missing(m.device)
+        if missing:
+            raise ConfigError(
+                f"{where}: model.device is {m.device!r}, but {missing}; set model.device = "
+                f"'auto' (a GPU when there is one) or 'cpu'"
+            )
+        from activelabel.strategies import make_strategy
+
+        for key, spec in (("loop.strategy", loop.strategy), ("loop.cold_start", loop.cold_start)):
+            try:
+                make_strategy(spec)
+            except ConfigError as exc:
+                name = f"{flags[key]} ({key})" if flags and key in flags else key
+                raise ConfigError(f"{where}: {name}: {exc}") from None
         return self
+
+
+def _device_missing(device: str) -> str:
+    """Why the torch of this installation cannot use ``device`` ('' when it can)."""
+    if device in ("auto", "cpu"):
+        return ""
+    import torch
+
+    if device == "mps":
+        return "" if torch.backends.mps.is_available() else "this machine has no MPS device"
+    if not torch.cuda.is_available():
+        build = "a CPU-only build" if torch.version.cuda is None else "without a usable GPU"
+        return f"this torch {torch.__version__} is {build}"
+    number = int(device.partition(":")[2] or 0)
+    count = torch.cuda.device_count()
+    return "" if number < count else f"this machine has {count} GPU(s) (cuda:0..cuda:{count - 1})"
 
 
 def _show(value: Any) -> str:

@@ -27,3 +27,41 @@ class StrategyError(ActiveLabelError):
 
 class ReportError(ActiveLabelError):
     """There is nothing (or not enough) to report."""
+
+
+def os_problem(exc: OSError) -> str:
+    """What an operating-system error means for the user, and what to do, on one line."""
+    import errno
+
+    where = f"{exc.filename}: " if exc.filename else ""
+    reason = exc.strerror or str(exc)
+    advice = {
+        errno.EROFS: "the folder is on a read-only file system; copy the workspace to a "
+        "writable folder (or pass --out where the command has it)",
+        errno.ENOSPC: "the disk is full; free some space and run the command again (what was "
+        "saved before stays as it was)",
+        errno.EDQUOT: "the disk quota is used up; free some space and run the command again",
+        errno.EACCES: "permission denied; make the folder writable for this user or use "
+        "another folder",
+        errno.EPERM: "operation not permitted; make the folder writable for this user or use "
+        "another folder",
+    }.get(exc.errno, "check the path and the disk, then run the command again")
+    return f"{where}{reason}; {advice}"
+
+
+def sqlite_problem(path: object, exc: Exception) -> str:
+    """The message for an SQLite error writing the state file at ``path``."""
+    import os
+    import shutil
+
+    text = " ".join(str(exc).split())
+    folder = os.path.dirname(str(path)) or "."
+    if "full" in text:
+        advice = "the disk is full; free some space and run the command again"
+    elif "readonly" in text or "read-only" in text or not os.access(folder, os.W_OK):
+        advice = "the workspace is read-only; copy it to a writable folder, or make it writable"
+    elif shutil.disk_usage(folder).free < 1 << 20:
+        advice = "the disk is (nearly) full; free some space and run the command again"
+    else:
+        advice = "check the disk and the file's permissions, then run the command again"
+    return f"{path}: cannot write the state file ({text}); {advice}"

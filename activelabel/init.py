@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from activelabel.config import CONFIG_NAME, Config, save_config
 from activelabel.corpus import Corpus, load_corpus, load_taxonomy
+from activelabel.corpus.label_map import LabelMap, load_label_map
+from activelabel.corpus.loaders import dataset_splits, split_of
 from activelabel.corpus.split import stratified_split
 from activelabel.errors import ConfigError, CorpusError
 from activelabel.model.encoder import resolve_model
@@ -16,6 +19,8 @@ INIT_FLAGS = {
     "corpus.source": "--corpus",
     "corpus.text_column": "--text-column",
     "corpus.test_size": "--test-size",
+    "corpus.test": "--test",
+    "corpus.label_map": "--label-map",
     "taxonomy.name": "--taxonomy",
     "taxonomy.labels": "--labels",
     "model.name": "--model",
@@ -47,29 +52,70 @@ class InitSummary:
     notes: list[str] = field(default_factory=list)
 
 
+def text_key(text: str) -> str:
+    """Texts with the same key are the same headline: equal up to case, spacing and Unicode
+    compatibility forms (full-width letters, ligatures, non-breaking spaces)."""
+    return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+
 def _dedupe(corpus: Corpus, notes: list[str]) -> Corpus:
     seen: set[str] = set()
     kept = []
     for record in corpus.records:
-        if record.text not in seen:
-            seen.add(record.text)
+        key = text_key(record.text)
+        if key not in seen:
+            seen.add(key)
             kept.append(record)
     if len(kept) < len(corpus):
-        notes.append(f"dropped {len(corpus) - len(kept)} duplicate texts from {corpus.name}")
+        notes.append(
+            f"dropped {len(corpus) - len(kept)} duplicate texts from {corpus.name} (equal up "
+            f"to case and spacing)"
+        )
     return Corpus(corpus.name, kept)
 
 
-def _check_labels(corpus: Corpus, allowed: list[str], what: str) -> None:
+def _check_labels(
+    corpus: Corpus, allowed: list[str], what: str, topics: list[str], mapped: bool
+) -> None:
     """Every gold label of ``corpus`` must be one of ``allowed`` (``what`` says where those
-    come from, for the message)."""
+    come from, for the message; ``topics`` are all the taxonomy's topics)."""
     allowed_set = set(allowed)
     for number, record in enumerate(corpus.records, start=1):
-        if record.label is not None and record.label not in allowed_set:
+        if record.label is None or record.label in allowed_set:
+            continue
+        where = f"{corpus.name}: record {number} (id {record.ext_id}) has label '{record.label}'"
+        if record.label in topics and "--labels" not in what:
             raise CorpusError(
-                f"{corpus.name}: record {number} (id {record.ext_id}) has label '{record.label}', "
-                f"which is not {what}; fix the label, or choose the classes with "
-                f"--taxonomy/--labels"
+                f"{where}, a topic of the taxonomy but not one of the workspace's classes (the "
+                f"topics labelled in the corpus: {', '.join(allowed)}); give the corpus "
+                f"examples of it, or list every class with --labels"
             )
+        hint = "" if mapped else ", map your labels onto topics with --label-map FILE (from,to)"
+        raise CorpusError(
+            f"{where}, which is not {what}; fix the label{hint}, or choose the classes with "
+            f"--taxonomy/--labels"
+        )
+
+
+def _test_source(source: str, test: str, notes: list[str]) -> str:
+    """The test file; a saved DatasetDict's own ``test`` split when ``--test`` is not given.
+    Splits that are not used are named in a note."""
+    folder, split = split_of(source)
+    splits = dataset_splits(folder)
+    if not splits:
+        return test
+    used = split or ("train" if "train" in splits else splits[0])
+    if not test and "test" in splits and used != "test":
+        test = f"{folder}::test"
+        notes.append(f"the test set is the split 'test' of {folder} (pass --test to use another)")
+    test_split = split_of(test)[1] if split_of(test)[0] == folder else None
+    ignored = [s for s in splits if s not in (used, test_split)]
+    if ignored:
+        notes.append(
+            f"ignored the split(s) {', '.join(map(repr, ignored))} of {folder}; read one with "
+            f"--corpus {folder}::NAME or --test {folder}::NAME"
+        )
+    return test
 
 
 def check_model(name: str) -> str:
@@ -116,10 +162,15 @@ def create_workspace(path: Path, config: Config) -> InitSummary:
     check_model(config.model.name)
     notes: list[str] = []
     c = config.corpus
-    corpus = _dedupe(
-        load_corpus(c.source, c.text_column, c.label_column, c.id_column or None), notes
-    )
     taxonomy = load_taxonomy(config.taxonomy.name)
+    label_map = (
+        load_label_map(c.label_map, taxonomy.names, config.taxonomy.name) if c.label_map else None
+    )
+    corpus = _mapped(
+        load_corpus(c.source, c.text_column, c.label_column, c.id_column or None), label_map
+    )
+    corpus = _dedupe(corpus, notes)
+    c.test = _test_source(c.source, c.test, notes)
     present = set(corpus.label_counts())
     if config.taxonomy.labels:
         classes = taxonomy.restrict(config.taxonomy.labels).names
@@ -139,11 +190,14 @@ def create_workspace(path: Path, config: Config) -> InitSummary:
             f"{found}; a workspace needs at least two classes: pass --labels with two or more "
             f"topics of the taxonomy"
         )
-    _check_labels(corpus, classes, what)
+    _check_labels(corpus, classes, what, taxonomy.names, label_map is not None)
 
     if c.test:
         test = _dedupe(
-            load_corpus(c.test, c.text_column, c.label_column, c.id_column or None), notes
+            _mapped(
+                load_corpus(c.test, c.text_column, c.label_column, c.id_column or None), label_map
+            ),
+            notes,
         )
         unlabelled = [(n, r) for n, r in enumerate(test.records, start=1) if r.label is None]
         if unlabelled:
@@ -153,12 +207,15 @@ def create_workspace(path: Path, config: Config) -> InitSummary:
                 f"'{c.label_column}', the first is record {number} (id {record.ext_id}); "
                 f"label them or remove them from the test file"
             )
-        _check_labels(test, classes, what)
-        test_texts = set(test.texts)
-        overlap = [r for r in corpus.records if r.text in test_texts]
+        _check_labels(test, classes, what, taxonomy.names, label_map is not None)
+        test_keys = {text_key(text) for text in test.texts}
+        overlap = [r for r in corpus.records if text_key(r.text) in test_keys]
         if overlap:
-            notes.append(f"removed {len(overlap)} pool texts that are also in the test set")
-        pool_records = [r for r in corpus.records if r.text not in test_texts]
+            notes.append(
+                f"removed {len(overlap)} pool texts that are also in the test set (equal up to "
+                f"case and spacing)"
+            )
+        pool_records = [r for r in corpus.records if text_key(r.text) not in test_keys]
         test_records = test.records
     else:
         labelled = sum(1 for r in corpus.records if r.label is not None)
@@ -186,10 +243,38 @@ def create_workspace(path: Path, config: Config) -> InitSummary:
             f"hold texts that are not in --test"
         )
 
-    path.mkdir(parents=True, exist_ok=True)
+    if label_map:
+        unused = label_map.unused(corpus, *([test] if c.test else []))
+        if unused:
+            notes.append(
+                f"label map rows never used (no record has these labels): "
+                f"{', '.join(map(repr, unused))}"
+            )
     config.taxonomy.labels = classes
     items = [("pool:" + r.ext_id, r.text, r.label, "pool") for r in pool_records]
     items += [("test:" + r.ext_id, r.text, r.label, "test") for r in test_records]
-    Store.create(path / STATE_NAME, items).close()
-    save_config(path, config)
+    _write(path, config, items)
     return InitSummary(len(pool_records), len(test_records), classes, notes)
+
+
+def _mapped(corpus: Corpus, label_map: LabelMap | None) -> Corpus:
+    return label_map.apply(corpus) if label_map else corpus
+
+
+def _write(path: Path, config: Config, items: list[tuple[str, str, str | None, str]]) -> None:
+    """Write the state file and the config, or nothing: a failure (a full disk, a read-only
+    folder) removes what was written, so that ``init`` can simply be run again."""
+    created = not path.exists()
+    written: list[Path] = []
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        Store.create(path / STATE_NAME, items).close()
+        written.append(path / STATE_NAME)
+        written.append(path / CONFIG_NAME)
+        save_config(path, config)
+    except BaseException:
+        for file in written:
+            file.unlink(missing_ok=True)
+        if created and path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+        raise

@@ -5,14 +5,15 @@ only superseded (a newer label for the same item) or retracted (deleted by the a
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from activelabel.errors import StateError
+from activelabel.errors import StateError, os_problem, sqlite_problem
 from activelabel.evaluation import CurvePoint, Evaluation
 from activelabel.faults import checkpoint
 
@@ -109,6 +110,16 @@ MIGRATIONS = {
 }
 
 
+TABLES = tuple(re.findall(r"CREATE TABLE (\w+)", SCHEMA))
+WRITE_PROBLEMS = ("full", "readonly", "read-only", "disk i/o", "unable to open")
+
+
+def _write_problem(exc: sqlite3.Error) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and any(
+        word in str(exc).lower() for word in WRITE_PROBLEMS
+    )
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -180,20 +191,39 @@ class Store:
         if path.exists():
             raise StateError(f"{path} already exists; choose a new workspace folder")
         partial = path.with_suffix(".partial")
-        partial.unlink(missing_ok=True)
-        db = sqlite3.connect(partial)
-        with db:
-            db.executescript(SCHEMA)
-            db.executemany(
-                "INSERT INTO items (ext_id, text, gold, split) VALUES (?, ?, ?, ?)", items
-            )
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        db.close()
-        partial.rename(path)
+        leftovers = (partial, partial.with_name(partial.name + "-journal"))
+        try:
+            for leftover in leftovers:
+                leftover.unlink(missing_ok=True)
+            db = sqlite3.connect(partial)
+            try:
+                with db:
+                    db.executescript(SCHEMA)
+                    db.executemany(
+                        "INSERT INTO items (ext_id, text, gold, split) VALUES (?, ?, ?, ?)", items
+                    )
+                    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            finally:
+                db.close()
+            partial.rename(path)
+        except (sqlite3.Error, OSError) as exc:
+            for leftover in leftovers:
+                with suppress(OSError):
+                    leftover.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise StateError(os_problem(exc)) from exc
+            raise StateError(sqlite_problem(path, exc)) from exc
         return cls.open(path)
 
     @classmethod
     def open(cls, path: Path) -> Store:
+        if path.is_dir():
+            raise StateError(
+                f"{path} is a folder, not the state file; move it away and restore the "
+                f"state file from a backup"
+            )
+        if path.exists() and not path.is_file():
+            raise StateError(f"{path} is not a regular file; restore the state file from a backup")
         if not path.is_file():
             raise StateError(
                 f"{path}: state file missing; run 'activelabel init' for a new workspace"
@@ -201,8 +231,10 @@ class Store:
         try:
             db = sqlite3.connect(path, timeout=30)
             version = db.execute("PRAGMA user_version").fetchone()[0]
-            db.execute("SELECT count(*) FROM items").fetchone()
             problem = db.execute("PRAGMA quick_check").fetchone()[0]
+            tables = {
+                row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
         except sqlite3.DatabaseError as exc:
             raise StateError(
                 f"{path}: the state file is corrupt ({exc}); restore it from a backup "
@@ -217,6 +249,13 @@ class Store:
             )
         if version not in MIGRATIONS and version != SCHEMA_VERSION:
             raise StateError(f"{path}: unknown state version {version}")
+        missing = [table for table in TABLES if table not in tables]
+        if missing:
+            raise StateError(
+                f"{path}: the state file lacks the table(s) {', '.join(map(repr, missing))}; "
+                f"it is damaged: restore it from a backup (labels are also in Label Studio if "
+                f"you used it)"
+            )
         db.execute("PRAGMA foreign_keys = ON")
         store = cls(path, db)
         store._migrate(version)
@@ -243,10 +282,16 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """All or nothing: writes inside are committed together or not at all."""
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
-            yield self.db
+        """All or nothing: writes inside are committed together or not at all. A full disk or
+        a read-only workspace becomes a ``StateError`` naming the file."""
+        try:
+            with self.db:
+                self.db.execute("BEGIN IMMEDIATE")
+                yield self.db
+        except sqlite3.OperationalError as exc:
+            if _write_problem(exc):
+                raise StateError(sqlite_problem(self.path, exc)) from exc
+            raise
 
     # -- items and labels ----------------------------------------------------------------------
 
@@ -257,6 +302,20 @@ class Store:
             (split,) if split else (),
         )
         return [Item(*row) for row in rows]
+
+    def label_counts(self) -> dict[str, int]:
+        """Active labels per label name."""
+        rows = self.db.execute(
+            "SELECT label, count(*) FROM labels WHERE status = 'active' GROUP BY label"
+        )
+        return dict(rows.fetchall())
+
+    def gold_counts(self) -> dict[tuple[str, str], int]:
+        """Items with a gold label per ``(split, gold)``."""
+        rows = self.db.execute(
+            "SELECT split, gold, count(*) FROM items WHERE gold IS NOT NULL GROUP BY split, gold"
+        )
+        return {(split, gold): n for split, gold, n in rows}
 
     def active_labels(self) -> dict[int, str]:
         rows = self.db.execute("SELECT item_id, label FROM labels WHERE status = 'active'")

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from activelabel.config import Config, load_config
+from activelabel.config import CONFIG_NAME, Config, load_config
 from activelabel.corpus.taxonomy import Taxonomy, load_taxonomy
-from activelabel.errors import ActiveLabelError
+from activelabel.errors import ActiveLabelError, ConfigError, StateError, os_problem
 from activelabel.store import STATE_NAME, Store
 
 LOCK_NAME = ".round.lock"
@@ -32,7 +32,29 @@ class Workspace:
     def open(cls, path: str | Path) -> Workspace:
         path = Path(path)
         config = load_config(path)
-        return cls(path, config, Store.open(path / STATE_NAME))
+        workspace = cls(path, config, Store.open(path / STATE_NAME))
+        workspace.check_classes()
+        return workspace
+
+    def check_classes(self) -> None:
+        """The taxonomy loads, and every stored label and gold label is one of the classes
+        (an edited ``taxonomy.labels`` must keep the classes that have labels)."""
+        names = set(self.class_names)
+        where = f"taxonomy.labels in {self.path / CONFIG_NAME}"
+        for label, count in sorted(self.store.label_counts().items()):
+            if label not in names:
+                raise ConfigError(
+                    f"{self.path / STATE_NAME} holds {count} label(s) '{label}', which is not "
+                    f"a class of this workspace ({where}); add '{label}' back to "
+                    f"taxonomy.labels (labels are never deleted)"
+                )
+        for (split, gold), count in sorted(self.store.gold_counts().items()):
+            if gold not in names:
+                raise ConfigError(
+                    f"{self.path / STATE_NAME} holds {count} {split} headline(s) with the gold "
+                    f"label '{gold}', which is not a class of this workspace ({where}); add "
+                    f"'{gold}' back to taxonomy.labels"
+                )
 
     @cached_property
     def taxonomy(self) -> Taxonomy:
@@ -52,7 +74,10 @@ class Workspace:
     @contextmanager
     def lock(self) -> Iterator[None]:
         """Hold the workspace's round lock; the OS drops it when the process dies."""
-        handle = (self.path / LOCK_NAME).open("a+")
+        try:
+            handle = (self.path / LOCK_NAME).open("a+")
+        except OSError as exc:
+            raise StateError(f"cannot take the round lock: {os_problem(exc)}") from exc
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -27,6 +27,7 @@ from activelabel.config import (
     ANNOTATORS,
     CLASS_WEIGHTS,
     CONFIG_NAME,
+    DEVICE,
     MODES,
     Config,
     CorpusConfig,
@@ -39,6 +40,7 @@ from activelabel.config import (
     shown_key,
 )
 from activelabel.corpus import load_corpus_file
+from activelabel.corpus.loaders import is_invisible
 from activelabel.errors import ConfigError, CorpusError
 
 FAST = settings(
@@ -52,7 +54,7 @@ FORMATS = ("csv", "tsv", "jsonl", "jsonl-ascii", "parquet")
 
 # Any unicode (hypothesis leaves out surrogates, which no UTF-8 file can hold): commas, quotes,
 # tabs, newlines, U+2028, emoji, control characters; a text must not be blank.
-text = st.text(min_size=1, max_size=40).filter(lambda t: t.strip())
+text = st.text(min_size=1, max_size=40).filter(lambda t: t.strip() and not is_invisible(t))
 label = st.one_of(st.none(), st.just(""), st.text(max_size=20))
 record = st.tuples(text, label)
 records = st.lists(record, min_size=1, max_size=12)
@@ -165,6 +167,7 @@ configs = st.builds(
         id_column=anything,
         test=anything,
         test_size=positive,
+        label_map=anything,
     ),
     taxonomy=st.builds(TaxonomyConfig, name=name, labels=st.lists(name, max_size=5, unique=True)),
     model=st.builds(
@@ -177,12 +180,14 @@ configs = st.builds(
         batch_size=st.integers(1, i64),
         max_length=st.integers(0, i64),
         class_weight=st.sampled_from(CLASS_WEIGHTS),
-        device=name,
+        device=st.sampled_from(["auto", "cpu"]),
     ),
     loop=st.builds(
         LoopConfig,
-        strategy=name,
-        cold_start=name,
+        strategy=st.sampled_from(
+            ["random", "margin", "balanced(margin+kmeans)", "subsample(badge)"]
+        ),
+        cold_start=st.sampled_from(["random", "kmeans", "topics"]),
         batch_size=st.integers(1, i64),
         seed=st.integers(0, i64),
         annotator=st.sampled_from(ANNOTATORS),
@@ -224,6 +229,9 @@ OUT_OF_RANGE = {
     ("model", "name"): st.sampled_from(["", " ", "\t"]),
     ("corpus", "source"): st.sampled_from(["", " "]),
     ("taxonomy", "labels"): st.sampled_from([["sport", "sport"], ["sport", ""], [1, 2]]),
+    ("model", "device"): st.text(max_size=10).filter(lambda v: not DEVICE.fullmatch(v)),
+    ("loop", "strategy"): st.sampled_from(["", "magic", "margin+", "balanced(", "Random()"]),
+    ("loop", "cold_start"): st.sampled_from(["", "tpu", "kmeans+kmeans+"]),
 }
 
 

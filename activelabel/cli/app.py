@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import os
 
 import click
 
 from activelabel import __version__
-from activelabel.errors import ActiveLabelError
+from activelabel.errors import ActiveLabelError, os_problem
+
+DISK_ERRNOS = (errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM)
 
 
 class Group(click.Group):
@@ -16,6 +19,10 @@ class Group(click.Group):
             return super().invoke(ctx)
         except ActiveLabelError as exc:
             raise click.ClickException(str(exc)) from None
+        except OSError as exc:  # a read-only or full disk, a permission, ... outside the store
+            if exc.filename is None and exc.errno not in DISK_ERRNOS:
+                raise
+            raise click.ClickException(os_problem(exc)) from None
         except KeyboardInterrupt:
             raise click.ClickException(
                 "interrupted; nothing of the unfinished round was saved, run it again"

@@ -29,8 +29,9 @@ from activelabel.init import create_workspace, parse_labels
     "source",
     default="bbc",
     show_default=True,
-    help="Built-in corpus name (bbc) or a CSV/TSV/JSONL/Parquet file or a folder saved "
-    "with datasets.save_to_disk.",
+    help="Built-in corpus name (bbc) or a CSV/TSV/JSONL/JSON/Parquet file or a folder saved "
+    "with datasets.save_to_disk (FOLDER::SPLIT picks a split; default train, and a 'test' "
+    "split becomes the test set).",
 )
 @click.option("--text-column", default="text", show_default=True, help="Column with the texts.")
 @click.option(
@@ -52,6 +53,12 @@ from activelabel.init import create_workspace, parse_labels
     help="Comma-separated subset of the taxonomy to use as classes, e.g. "
     "'sport,politics,economy, business and finance' (topic names that contain commas are "
     "matched whole; default: the topics found in a labelled corpus, else all).",
+)
+@click.option(
+    "--label-map",
+    default="",
+    help="CSV file with a 'from,to' header mapping your labels onto taxonomy topics, e.g. "
+    "'biz,\"economy, business and finance\"'; labels not in it stay as written.",
 )
 @click.option("--test", "test_path", default="", help="A separate labelled test file.")
 @click.option(
@@ -114,6 +121,7 @@ def init_command(
     id_column: str,
     taxonomy: str,
     labels: str,
+    label_map: str,
     test_path: str,
     test_size: float,
     seed: int,
@@ -127,7 +135,9 @@ def init_command(
     """Create WORKSPACE: the corpus split into pool and test set, classes, settings."""
     classes = parse_labels(labels, load_taxonomy(taxonomy).names) if labels.strip() else []
     config = Config(
-        corpus=CorpusConfig(source, text_column, label_column, id_column, test_path, test_size),
+        corpus=CorpusConfig(
+            source, text_column, label_column, id_column, test_path, test_size, label_map
+        ),
         taxonomy=TaxonomyConfig(taxonomy, classes),
         model=ModelConfig(name=model, mode=mode),
         loop=LoopConfig(strategy, cold_start, batch_size, seed, annotator),

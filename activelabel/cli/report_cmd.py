@@ -34,9 +34,16 @@ def report_command(workspace: Path, out: Path | None, source: str) -> None:
     """Write the report of WORKSPACE: learning curves of each strategy against random (mean and
     spread over seeds, chance line), summary table, confusion matrices, per-class hits and
     label distribution, as PNG figures in one HTML page plus a markdown summary."""
+    page = report_of(Workspace.open(workspace), workspace, out, source)
+    console.print(f"Report: {page}")
+
+
+def report_of(
+    ws: Workspace, workspace: Path, out: Path | None = None, source: str = "auto"
+) -> Path:
+    """Write the report of ``ws`` into ``out`` (default ``WORKSPACE/report``); returns the page."""
     from activelabel.report import write_report
 
-    ws = Workspace.open(workspace)
     points = [p for p, _, _ in ws.store.sim_points()] if source != "rounds" else []
     live = not points and source != "simulation"
     if live:
@@ -62,7 +69,7 @@ def report_command(workspace: Path, out: Path | None, source: str) -> None:
     ]
     if live:
         notes += live_notes(ws)
-    page = write_report(
+    return write_report(
         out or workspace / "report",
         points,
         names,
@@ -71,4 +78,3 @@ def report_command(workspace: Path, out: Path | None, source: str) -> None:
         chance=1 / len(names),
         notes=notes,
     )
-    console.print(f"Report: {page}")

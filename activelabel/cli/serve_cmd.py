@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from activelabel.cli.app import cli
-from activelabel.cli.ui import console
+from activelabel.cli.ui import console, phases
 
 
 @cli.command("serve")
@@ -58,7 +58,8 @@ def serve_command(
     def one_round() -> None:
         own = Workspace.open(workspace)  # its own connection: SQLite objects stay in one thread
         try:
-            result = run_round(own, make_annotator(own), force=True)
+            with phases(plain=True) as phase:
+                result = run_round(own, make_annotator(own), force=True, phase=phase)
             console.print(
                 f"round {result.round}: {result.n_labels} labels, sent "
                 f"{len(result.selected)} headlines"

@@ -5,17 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from activelabel.cli.app import cli
-from activelabel.cli.ui import console, percent
+from activelabel.cli.ui import console, percent, task
 from activelabel.config import MODES
 from activelabel.errors import ConfigError
 
@@ -83,6 +75,12 @@ from activelabel.errors import ConfigError
     "(0: every pick is the strategy's).",
 )
 @click.option("--fresh", is_flag=True, help="Forget stored points of this mode and start over.")
+@click.option(
+    "--report",
+    "write_report",
+    is_flag=True,
+    help="Write the report (as 'activelabel report' does) when the simulation ends.",
+)
 def simulate_command(
     workspace: Path,
     strategies: str,
@@ -95,6 +93,7 @@ def simulate_command(
     cold_start: str,
     random_share: float,
     fresh: bool,
+    write_report: bool,
 ) -> None:
     """Simulate active learning on WORKSPACE (a fully labelled corpus): every strategy and seed
     labels the pool step by step with the oracle, and every point is stored in the workspace.
@@ -128,25 +127,15 @@ def simulate_command(
             f"{plan.sizes[0]}…{plan.sizes[-1]} labels in {len(plan.sizes)} steps, "
             f"mode {plan.mode}"
         )
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            disable=not console.is_terminal,
-        ) as progress:
-            task = progress.add_task("simulate", total=plan.steps)
+        with task("simulate", plan.steps) as progress:
 
             def show(point) -> None:
-                progress.update(
-                    task,
-                    description=f"{point.run} s{point.seed} "
-                    f"{point.n_labels:>5} labels {percent(point.evaluation.accuracy)}",
+                progress.describe(
+                    f"{point.run} s{point.seed} "
+                    f"{point.n_labels:>5} labels {percent(point.evaluation.accuracy)}"
                 )
 
-            points = run_simulation(ws, plan, lambda n: progress.advance(task, n), show)
+            points = run_simulation(ws, plan, progress.advance, show)
     finals: dict[str, list[float]] = {}
     for point in points:
         if point.step == len(plan.sizes) - 1:
@@ -156,4 +145,11 @@ def simulate_command(
             f"{run:<32} final accuracy {percent(sum(values) / len(values))} "
             f"at {plan.sizes[-1]} labels (mean of {len(values)} seeds)"
         )
-    console.print(f"Next: activelabel report {workspace}")
+    if write_report:
+        from activelabel.cli.report_cmd import report_of
+
+        console.print(f"Report: {report_of(ws, workspace)}")
+    else:
+        console.print(
+            f"Next: activelabel report {workspace} (writes {workspace / 'report' / 'index.html'})"
+        )

@@ -6,6 +6,8 @@ import csv
 import difflib
 import io
 import json
+import math
+import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,19 +26,56 @@ def load_corpus_file(
 ) -> Corpus:
     """Read records from ``path``. ``label_column`` may be absent from the file when it is the
     default ``label`` (an unlabelled pool); a missing id column falls back to the row number."""
-    path = Path(path)
+    source, split = split_of(str(path))
+    path = Path(source)
+    check_readable(path)
+    if label_column and label_column == text_column:
+        raise CorpusError(
+            f"{path}: --text-column and --label-column both name '{text_column}'; the labels "
+            f"must be in another column (or pass --label-column '' for an unlabelled pool)"
+        )
+    rows = _rows(path, split)
+    name = Path(f"{path}::{split}") if split else path
+    return Corpus(str(name), list(_records(name, rows, text_column, label_column, id_column)))
+
+
+def check_readable(path: Path) -> None:
+    """A regular file or a folder: a FIFO, socket or device would block or never end."""
     if not path.exists():
         raise CorpusError(f"{path}: no such file or folder")
-    rows = _rows(path)
-    return Corpus(str(path), list(_records(path, rows, text_column, label_column, id_column)))
+    if not (path.is_file() or path.is_dir()):
+        raise CorpusError(
+            f"{path}: not a regular file (a pipe, socket or device); save the data to a file "
+            f"and pass that"
+        )
 
 
-def _rows(path: Path) -> Iterator[dict[str, Any]]:
+def dataset_splits(path: str | Path) -> list[str]:
+    """The split names of a ``datasets.DatasetDict`` folder (``[]`` for anything else)."""
+    path = Path(path)
+    if not path.is_dir() or not (path / "dataset_dict.json").is_file():
+        return []
+    try:
+        splits = json.loads((path / "dataset_dict.json").read_text(encoding="utf-8"))["splits"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    return [str(s) for s in splits] if isinstance(splits, list) else []
+
+
+def split_of(source: str) -> tuple[str, str | None]:
+    """``folder::test`` names the split ``test`` of a saved DatasetDict; returns (path, split)."""
+    path, sep, split = source.rpartition("::")
+    return (path, split) if sep and path else (source, None)
+
+
+def _rows(path: Path, split: str | None = None) -> Iterator[dict[str, Any]]:
     suffix = path.suffix.lower()
     if path.is_dir():
-        return _dataset_rows(path)
+        return _dataset_rows(path, split)
     if suffix in (".csv", ".tsv"):
         return _csv_rows(path, "\t" if suffix == ".tsv" else ",")
+    if suffix == ".json" and _starts_an_array(path):
+        return _json_array_rows(path)
     if suffix in (".jsonl", ".ndjson", ".json"):
         return _jsonl_rows(path)
     if suffix == ".parquet":
@@ -44,11 +83,24 @@ def _rows(path: Path) -> Iterator[dict[str, Any]]:
     raise CorpusError(f"{path}: unknown format '{suffix}'; use {FORMATS}")
 
 
+def _starts_an_array(path: Path) -> bool:
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    return head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"[")
+
+
 def _read_text(path: Path) -> str:
     data = path.read_bytes()
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff") or data[:200].count(b"\x00") * 4 > len(
+            data[:200]
+        ):
+            raise CorpusError(
+                f"{path}: the file is UTF-16, not UTF-8; re-save it as UTF-8, e.g. "
+                f"iconv -f utf-16 -t utf-8 (or 'Save as CSV UTF-8' in a spreadsheet)"
+            ) from exc
         line = data[: exc.start].count(b"\n") + 1
         raise CorpusError(
             f"{path}: line {line} is not UTF-8 (byte {exc.start}); re-save the file as UTF-8, "
@@ -63,6 +115,7 @@ def _csv_rows(path: Path, delimiter: str) -> Iterator[dict[str, Any]]:
     try:
         if not reader.fieldnames:
             raise CorpusError(f"{path}: the file is empty; it needs a header row and data rows")
+        _check_header(path, list(reader.fieldnames), delimiter)
         for row in reader:
             if None in row:
                 raise CorpusError(
@@ -72,6 +125,43 @@ def _csv_rows(path: Path, delimiter: str) -> Iterator[dict[str, Any]]:
             yield row
     except csv.Error as exc:
         raise CorpusError(f"{path}: row {reader.line_num}: {_one_line(exc)}") from exc
+
+
+def _check_header(path: Path, header: list[str], delimiter: str) -> None:
+    names = [name.strip() for name in header]
+    for i, name in enumerate(names):
+        if name and name in names[:i]:
+            raise CorpusError(
+                f"{path}: the header names column '{name}' twice (columns {names.index(name) + 1} "
+                f"and {i + 1}); rename one of them"
+            )
+    if len(header) == 1:
+        for other, word in ((";", "';'"), ("\t", "tab"), ("|", "'|'"), (",", "','")):
+            if other != delimiter and other in header[0]:
+                expected = "tab" if delimiter == "\t" else f"'{delimiter}'"
+                raise CorpusError(
+                    f"{path}: the header is separated by {word}, but a {path.suffix} file is "
+                    f"read with {expected} between columns; re-save it with {expected} "
+                    f"(e.g. 'CSV UTF-8 (comma delimited)')"
+                    + (" or name it .tsv" if other == "\t" else "")
+                )
+
+
+def _json_array_rows(path: Path) -> Iterator[dict[str, Any]]:
+    """A ``.json`` file holding one array of objects (instead of JSON Lines)."""
+    try:
+        rows = json.loads(_read_text(path))
+    except (ValueError, RecursionError) as exc:
+        detail = exc.msg if isinstance(exc, json.JSONDecodeError) else _one_line(exc)
+        where = f" at line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise CorpusError(f"{path}: not valid JSON{where} ({detail})") from exc
+    for number, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            raise CorpusError(
+                f"{path}: element {number} of the JSON array is not an object; each element "
+                f'needs one {{"text": ..., "label": ...}} object'
+            )
+        yield row
 
 
 def _jsonl_rows(path: Path) -> Iterator[dict[str, Any]]:
@@ -108,7 +198,7 @@ def _parquet_rows(path: Path) -> Iterator[dict[str, Any]]:
     yield from rows
 
 
-def _dataset_rows(path: Path) -> Iterator[dict[str, Any]]:
+def _dataset_rows(path: Path, split: str | None = None) -> Iterator[dict[str, Any]]:
     import datasets
 
     try:
@@ -119,8 +209,16 @@ def _dataset_rows(path: Path) -> Iterator[dict[str, Any]]:
             f"use {FORMATS}"
         ) from exc
     if isinstance(dataset, datasets.DatasetDict):
-        split = "train" if "train" in dataset else next(iter(dataset))
+        if split is None:
+            split = "train" if "train" in dataset else next(iter(dataset))
+        if split not in dataset:
+            raise CorpusError(
+                f"{path}: the saved dataset has no split '{split}'; it has "
+                f"{', '.join(map(repr, dataset))}"
+            )
         dataset = dataset[split]
+    elif split is not None:
+        raise CorpusError(f"{path}: '::{split}' names a split, but the folder holds one dataset")
     names = dataset.features
     label_feature = next((f for f in names.values() if isinstance(f, datasets.ClassLabel)), None)
     for row in dataset:
@@ -169,10 +267,20 @@ def _records(
             label_column = _check_first_row(path, row, text_column, label_column, id_column)
             checked = True
         text = row.get(text_column)
-        text = "" if text is None else str(text).strip()
+        if text is not None and not isinstance(text, str):
+            raise CorpusError(
+                f"{path}: row {number} has {_kind(text)} in '{text_column}', not a text; "
+                f"texts must be strings (quote numbers, join lists before loading)"
+            )
+        text = "" if text is None else text.strip()
         if not text:
             raise CorpusError(
                 f"{path}: row {number} has an empty '{text_column}'; fill it in or remove the row"
+            )
+        if is_invisible(text):
+            raise CorpusError(
+                f"{path}: row {number} has only invisible characters in '{text_column}' "
+                f"({_codepoints(text)}); fill it in or remove the row"
             )
         if id_column:
             raw_id = row.get(id_column)
@@ -191,10 +299,40 @@ def _records(
             )
         seen_ids[ext_id] = number
         label = row.get(label_column) if label_column else None
+        if isinstance(label, float):  # a class number from pandas; NaN: no label
+            label = None if math.isnan(label) else int(label) if label.is_integer() else label
+        if isinstance(label, dict | list | tuple | bytes | float):
+            raise CorpusError(
+                f"{path}: row {number} has {_kind(label)} in '{label_column}', not a label; "
+                f"labels must be topic names (or class numbers of a datasets ClassLabel)"
+            )
         label = None if label is None or str(label).strip() == "" else str(label).strip()
         yield Record(ext_id, text, label)
     if not checked:
         raise CorpusError(f"{path}: the file has no data rows")
+
+
+def is_invisible(text: str) -> bool:
+    """True when ``text`` shows nothing: only white space and format characters (zero-width
+    space and joiners, word joiner, byte-order mark, soft hyphen, ...)."""
+    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)
+
+
+def _codepoints(text: str, limit: int = 3) -> str:
+    shown = ", ".join(f"U+{ord(c):04X}" for c in dict.fromkeys(text))
+    return shown if len(set(text)) <= limit else ", ".join(shown.split(", ")[:limit]) + ", …"
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"a boolean ({value})"
+    if isinstance(value, int | float):
+        return f"a number ({value!r})"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return f"a {type(value).__name__}"
 
 
 def _check_first_row(
