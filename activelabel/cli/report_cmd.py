@@ -69,12 +69,19 @@ def report_of(
     ]
     if live:
         notes += live_notes(ws)
-    return write_report(
-        out or workspace / "report",
-        points,
-        names,
-        title=f"activelabel report · {workspace.name}",
-        corpus_counts=corpus_counts if any(corpus_counts) else None,
-        chance=1 / len(names),
-        notes=notes,
-    )
+    folder = out or workspace / "report"
+    try:
+        return write_report(
+            folder,
+            points,
+            names,
+            title=f"activelabel report · {workspace.name}",
+            corpus_counts=corpus_counts if any(corpus_counts) else None,
+            chance=1 / len(names),
+            notes=notes,
+        )
+    except OSError as exc:
+        raise ActiveLabelError(
+            f"cannot write the report into {folder} ({exc.strerror or exc}); pass --out with a "
+            f"writable folder"
+        ) from exc
