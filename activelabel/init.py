@@ -166,10 +166,9 @@ def create_workspace(path: Path, config: Config) -> InitSummary:
     label_map = (
         load_label_map(c.label_map, taxonomy.names, config.taxonomy.name) if c.label_map else None
     )
-    corpus = _mapped(
-        load_corpus(c.source, c.text_column, c.label_column, c.id_column or None), label_map
-    )
-    corpus = _dedupe(corpus, notes)
+    raw = load_corpus(c.source, c.text_column, c.label_column, c.id_column or None)
+    raw_labels = set(raw.label_counts())
+    corpus = _dedupe(_mapped(raw, label_map), notes)
     c.test = _test_source(c.source, c.test, notes)
     present = set(corpus.label_counts())
     if config.taxonomy.labels:
@@ -193,12 +192,9 @@ def create_workspace(path: Path, config: Config) -> InitSummary:
     _check_labels(corpus, classes, what, taxonomy.names, label_map is not None)
 
     if c.test:
-        test = _dedupe(
-            _mapped(
-                load_corpus(c.test, c.text_column, c.label_column, c.id_column or None), label_map
-            ),
-            notes,
-        )
+        raw_test = load_corpus(c.test, c.text_column, c.label_column, c.id_column or None)
+        raw_labels |= set(raw_test.label_counts())
+        test = _dedupe(_mapped(raw_test, label_map), notes)
         unlabelled = [(n, r) for n, r in enumerate(test.records, start=1) if r.label is None]
         if unlabelled:
             number, record = unlabelled[0]
@@ -244,7 +240,7 @@ def create_workspace(path: Path, config: Config) -> InitSummary:
         )
 
     if label_map:
-        unused = label_map.unused(corpus, *([test] if c.test else []))
+        unused = [label for label in label_map.targets if label not in raw_labels]
         if unused:
             notes.append(
                 f"label map rows never used (no record has these labels): "

@@ -32,11 +32,6 @@ class LabelMap:
             ],
         )
 
-    def unused(self, *corpora: Corpus) -> list[str]:
-        """Mapped labels that no record carries (often a typo in the file)."""
-        seen = {r.label for corpus in corpora for r in corpus.records}
-        return [label for label in self.targets if label not in seen]
-
 
 def _closest(name: str, topics: list[str]) -> str:
     lowered = {t.lower(): t for t in topics}
