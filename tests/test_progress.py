@@ -42,7 +42,9 @@ def test_duration_reads_like_a_person_would_write_it():
     assert [duration(s) for s in (4.4, 61, 3725)] == ["4 s", "1 min 1 s", "1 h 2 min"]
 
 
-def test_round_and_simulate_print_progress_lines_into_a_log_file(tmp_path, tiny_model, small_corpus):
+def test_round_and_simulate_log_progress_lines(
+    tmp_path, tiny_model, small_corpus
+):
     workspace = init_workspace(tmp_path / "ws", small_corpus, tiny_model, "--batch-size", "10")
     fast(workspace)
     log = tmp_path / "round.log"
