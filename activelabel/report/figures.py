@@ -118,11 +118,13 @@ def learning_curves(
     chance: float | None = None,
     target: float | None = None,
     baseline: str = S.BASELINE,
+    log_x: bool = False,
 ) -> Path:
     """Accuracy and macro-F1 against labels, one line per run with its seed band.
 
     Lines are seed means; the shaded band spans min to max over seeds. A dashed line marks
-    chance accuracy and a dotted one the 95 %-of-random target.
+    chance accuracy and a dotted one the 95 %-of-random target. ``log_x`` draws the label axis
+    on a log scale (points at 0 labels are left out), which spreads out the first labels.
     """
     mode_points = S.select(points, mode=mode)
     runs = S.runs_of(mode_points, baseline)
@@ -171,7 +173,10 @@ def learning_curves(
         ax.set_ylim(0, 1.02)
         ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:.0%}")
         right = max(float(p.n_labels) for p in mode_points)
-        ax.set_xlim(-0.02 * max(right, 1.0), right * 1.03 + 1)  # room for markers at 0 labels
+        if log_x:
+            _log_label_axis(ax, mode_points)
+        else:
+            ax.set_xlim(-0.02 * max(right, 1.0), right * 1.03 + 1)  # room for markers at 0
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(
         handles,
@@ -181,7 +186,78 @@ def learning_curves(
         title_fontsize=8,
         frameon=False,
     )
-    fig.suptitle(f"Learning curves — {S.mode_label(mode)}", fontsize=12, fontweight="bold")
+    axis = " (log label axis)" if log_x else ""
+    fig.suptitle(f"Learning curves — {S.mode_label(mode)}{axis}", fontsize=12, fontweight="bold")
+    return _save(fig, path)
+
+
+def spans_decades(points: Sequence[CurvePoint], mode: str, factor: float = 10.0) -> bool:
+    """True when the label counts of ``mode`` run from n to at least ``factor`` × n: then a
+    linear axis squashes the first labels, where strategies differ most."""
+    counts = [p.n_labels for p in S.select(points, mode=mode) if p.n_labels > 0]
+    return bool(counts) and max(counts) >= factor * min(counts)
+
+
+def _log_label_axis(ax, points: Sequence[CurvePoint]) -> None:
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    counts = [p.n_labels for p in points if p.n_labels > 0]
+    ax.set_xscale("log", nonpositive="mask")
+    ax.set_xlim(min(counts) / 1.15, max(counts) * 1.15)
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+    ax.xaxis.set_minor_formatter(FuncFormatter(lambda _v, _pos: ""))
+
+
+@_styled
+def rare_recall(
+    path: Path,
+    points: Sequence[CurvePoint],
+    mode: str,
+    rare_class: int,
+    class_name: str,
+    *,
+    colours: dict[str, str],
+    baseline: str = S.BASELINE,
+) -> Path | None:
+    """Test recall of the rarest topic against labels, one line per run with its seed band;
+    ``None`` when the test set has no example of that topic."""
+    mode_points = S.select(points, mode=mode)
+    curves = [
+        c
+        for run in S.runs_of(mode_points, baseline)
+        if (c := S.recall_curve(mode_points, run, mode, rare_class)) is not None
+    ]
+    if not curves:
+        return None
+    fig = _figure(8.5, 4.2)
+    ax = fig.subplots()
+    for c in curves:
+        colour = colours.get(c.run, BASELINE_COLOUR)
+        ax.fill_between(c.n_labels, c.lo, c.hi, color=colour, alpha=0.15, linewidth=0)
+        ax.plot(
+            c.n_labels,
+            c.mean,
+            color=colour,
+            linewidth=2.4 if c.run == baseline else 1.8,
+            marker="o",
+            markersize=3.2,
+            label=f"{c.run} (n={int(c.n_seeds.max())})",
+        )
+    if spans_decades(points, mode):
+        _log_label_axis(ax, mode_points)
+    ax.set_xlabel("labels" + (" (log scale)" if spans_decades(points, mode) else ""))
+    ax.set_ylabel("recall")
+    ax.set_ylim(0, 1.02)
+    ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:.0%}")
+    ax.set_title(f"Recall of the rarest topic: {short_name(class_name, 40)}")
+    fig.legend(
+        loc="outside right center",
+        title=f"run (n = seeds)\nline: mean over seeds\nband: {BAND}",
+        title_fontsize=8,
+        frameon=False,
+    )
+    fig.suptitle(f"Rare-topic recall — {S.mode_label(mode)}", fontsize=12, fontweight="bold")
     return _save(fig, path)
 
 

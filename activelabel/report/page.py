@@ -81,8 +81,10 @@ def _summary_columns(ms: S.ModeSummary) -> list[str]:
     columns = ["run", "seeds", "labels (last)", auc_head]
     if ms.baseline:
         columns += ["Δ AUC vs random", "labels to 95 %", "× random's labels"]
+    columns += [f"accuracy @{b}" for b in ms.budgets]
     columns += ["final accuracy", "final macro-F1"]
-    columns += [f"rare-topic recall @{b}" for b in ms.budgets]
+    if ms.rare_class is not None:
+        columns += [f"rare-topic recall @{b}" for b in ms.budgets]
     return columns
 
 
@@ -98,14 +100,15 @@ def _summary_rows(ms: S.ModeSummary) -> list[list[str]]:
                 else "—"
             )
             row += [delta, _labels(r.labels_to_target, True), _ratio(r.label_ratio)]
+        row += [S.fmt_mean_sd(r.accuracy_at.get(b)) for b in ms.budgets]
         row += [S.fmt_mean_sd(r.final_accuracy), S.fmt_mean_sd(r.final_macro_f1)]
-        row += [S.fmt_mean_sd(r.rare_recall.get(b)) for b in ms.budgets]
+        if ms.rare_class is not None:
+            row += [S.fmt_mean_sd(r.rare_recall.get(b)) for b in ms.budgets]
         rows.append(row)
     return rows
 
 
 def _summary_caption(ms: S.ModeSummary, class_names: Sequence[str]) -> str:
-    rare = class_names[ms.rare_class] if 0 <= ms.rare_class < len(class_names) else ms.rare_class
     parts = [f"Mode: {ms.label}. Values are mean ± sd over seeds."]
     if ms.auc_range:
         parts.append(
@@ -121,9 +124,24 @@ def _summary_caption(ms: S.ModeSummary, class_names: Sequence[str]) -> str:
     else:
         parts.append("No run named “random” in this mode: comparisons against random are omitted.")
     parts.append(
-        f"Rare-topic recall: test recall of “{rare}” at the largest label count ≤ each budget."
+        "Accuracy @N = each seed's test accuracy at N labels, interpolated between its steps "
+        "(— where no seed's curve reaches N)."
     )
+    if ms.rare_class is None:
+        parts.append(
+            "No topic is much rarer than the others (the smallest has more than half the "
+            "median topic's examples), so no rare topic is followed."
+        )
+    else:
+        rare = _class_name(class_names, ms.rare_class)
+        parts.append(
+            f"Rare-topic recall: test recall of “{rare}” at the largest label count ≤ each budget."
+        )
     return " ".join(parts)
+
+
+def _class_name(class_names: Sequence[str], cls: int) -> str:
+    return class_names[cls] if 0 <= cls < len(class_names) else str(cls)
 
 
 # --------------------------------------------------------------------------- HTML pieces
@@ -282,7 +300,12 @@ def write_report(
         f'<p class="meta">Generated {_esc(generated)} · modes: '
         + ", ".join(f'<span class="mode-tag">{_esc(ms.label)}</span>' for ms in summaries)
         + (f" · chance line: {_esc(_pct(chance))}" if chance is not None else "")
-        + f" · rarest topic followed: <b>{_esc(class_names[rare])}</b></p>",
+        + (
+            f" · rarest topic followed: <b>{_esc(class_names[rare])}</b>"
+            if rare is not None
+            else " · no topic is rare in this corpus"
+        )
+        + "</p>",
     ]
     if notes:
         head.append('<ul class="notes">' + "".join(f"<li>{_esc(n)}</li>" for n in notes) + "</ul>")
@@ -299,7 +322,11 @@ def write_report(
     md += [f"- {n}" for n in notes]
     if chance is not None:
         md.append(f"- chance line: {_pct(chance)}")
-    md.append(f"- rarest topic followed: {class_names[rare]}")
+    md.append(
+        f"- rarest topic followed: {class_names[rare]}"
+        if rare is not None
+        else "- no topic is rare in this corpus: no rare-topic columns"
+    )
     md.append("")
 
     body: list[str] = []
@@ -335,6 +362,43 @@ def write_report(
         )
         body += ["<h3>Learning curves</h3>", _figure_html(curves_png, "learning curves", caption)]
         md += [f"![learning curves — {ms.label}]({curves_png.name})", "", f"*{caption}*", ""]
+        if F.spans_decades(points, ms.mode):
+            log_png = F.learning_curves(
+                out_dir / f"curves_{mode_slug}_log.png",
+                points,
+                ms.mode,
+                colours=colours,
+                chance=chance,
+                target=ms.target,
+                log_x=True,
+            )
+            log_caption = (
+                f"{ms.label}: the same curves on a logarithmic label axis, which spreads out the "
+                "first labels, where strategies differ most (points at 0 labels are left out)."
+            )
+            body.append(_figure_html(log_png, "learning curves, log label axis", log_caption))
+            md += [f"![learning curves, log axis — {ms.label}]({log_png.name})", ""]
+            md += [f"*{log_caption}*", ""]
+        if rare is not None:
+            rare_png = F.rare_recall(
+                out_dir / f"rare_{mode_slug}.png",
+                points,
+                ms.mode,
+                rare,
+                class_names[rare],
+                colours=colours,
+            )
+            if rare_png is not None:
+                rare_caption = (
+                    f"{ms.label}: test recall of the rarest topic, “{class_names[rare]}”, against "
+                    "the number of labels. Lines are means over seeds, bands span min to max."
+                )
+                body += [
+                    "<h3>Rare-topic recall</h3>",
+                    _figure_html(rare_png, "rare-topic recall", rare_caption, "narrow"),
+                ]
+                md += [f"![rare-topic recall — {ms.label}]({rare_png.name})", ""]
+                md += [f"*{rare_caption}*", ""]
 
         # summary table
         columns, rows = _summary_columns(ms), _summary_rows(ms)

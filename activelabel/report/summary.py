@@ -15,7 +15,11 @@ Definitions (docs/report.md explains them for readers):
 - **labels to 95 %**: the first ``n_labels`` at which a run's seed-mean accuracy reaches 95 % of
   the baseline's (``random``) final seed-mean accuracy; ``None`` means "not reached";
 - **final** accuracy / macro-F1: each seed's point with the largest ``n_labels``, mean ± sd;
-- **recall at a budget**: for each seed, the point with the largest ``n_labels`` <= budget.
+- **recall at a budget**: for each seed, the point with the largest ``n_labels`` <= budget;
+- **accuracy at a label count**: each seed's accuracy at exactly that many labels, interpolated
+  linearly between its steps, for the seeds whose curve spans the count;
+- the **rarest topic** is followed only when the corpus really has one: its count is at most
+  ``RARE_SHARE`` of the median count of all topics.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ BASELINE = "random"
 TARGET_FRACTION = 0.95
 SATISFACTORY = 5 / 6  # the original study: 5 or 6 hits out of 6 test headlines = satisfactory
 _EPS = 1e-9
+RARE_SHARE = 0.5  # a topic is "rare" when it has at most half the median topic's examples
 
 MODE_LABELS = {
     "frozen": "frozen encoder + logistic head",
@@ -227,6 +232,42 @@ def recall_at_budget(
     return MeanSd.of(values)
 
 
+def accuracy_at(points: Sequence[CurvePoint], run: str, mode: str, n: int) -> MeanSd | None:
+    """Accuracy at ``n`` labels, mean ± sd over the seeds whose curve spans ``n``."""
+    values = []
+    for pts in by_seed(select(points, run=run, mode=mode)).values():
+        x = [p.n_labels for p in pts]
+        if x[0] <= n <= x[-1]:
+            values.append(float(np.interp(n, x, [p.evaluation.accuracy for p in pts])))
+    return MeanSd.of(values)
+
+
+def recall_curve(points: Sequence[CurvePoint], run: str, mode: str, cls: int) -> Curve | None:
+    """The seed-mean test recall of class ``cls`` against labels (``None`` if the test set
+    has no example of it)."""
+    values: dict[int, list[float]] = {}
+    for pts in by_seed(select(points, run=run, mode=mode)).values():
+        for p in pts:
+            recall = class_recall(p, cls)
+            if not np.isnan(recall):
+                values.setdefault(p.n_labels, []).append(recall)
+    if not values:
+        return None
+    xs = np.array(sorted(values), dtype=float)
+    stats = [np.asarray(values[int(x)], dtype=float) for x in xs]
+    return Curve(
+        run=run,
+        mode=mode,
+        metric=f"recall[{cls}]",
+        n_labels=xs,
+        mean=np.array([v.mean() for v in stats]),
+        sd=np.array([v.std(ddof=1) if v.size > 1 else 0.0 for v in stats]),
+        lo=np.array([v.min() for v in stats]),
+        hi=np.array([v.max() for v in stats]),
+        n_seeds=np.array([v.size for v in stats]),
+    )
+
+
 def final_points(points: Sequence[CurvePoint], run: str, mode: str) -> list[CurvePoint]:
     """Each seed's last point (largest ``n_labels``)."""
     return [pts[-1] for pts in by_seed(select(points, run=run, mode=mode)).values()]
@@ -236,21 +277,28 @@ def pick_rare_class(
     points: Sequence[CurvePoint],
     corpus_counts: Sequence[int] | None = None,
     rare_class: int | None = None,
-) -> int:
-    """The class a report follows as "rarest topic".
+) -> int | None:
+    """The class a report follows as "rarest topic", or ``None`` when no topic is rare.
 
     ``rare_class`` when given; else the class with the smallest corpus count; else the one
-    with the smallest test-set total (classes absent from the test set are skipped).
+    with the smallest test-set total (classes absent from the test set are skipped). That
+    class counts as rare only with at most ``RARE_SHARE`` of the median count: on a balanced
+    corpus the smallest topic is an arbitrary one.
     """
     if rare_class is not None:
         return int(rare_class)
     if corpus_counts is not None and len(corpus_counts) > 0:
-        return int(np.argmin(np.asarray(corpus_counts)))
-    if not points:
-        raise ReportError("no points to pick a rare class from")
-    totals = np.asarray(points[0].evaluation.per_class_total, dtype=float)
-    totals = np.where(totals > 0, totals, np.inf)
-    return int(np.argmin(totals))
+        counts = np.asarray(corpus_counts, dtype=float)
+    else:
+        if not points:
+            raise ReportError("no points to pick a rare class from")
+        counts = np.asarray(points[0].evaluation.per_class_total, dtype=float)
+        counts = np.where(counts > 0, counts, np.inf)
+    rarest = int(np.argmin(counts))
+    finite = counts[np.isfinite(counts)]
+    if finite.size < 2 or counts[rarest] > RARE_SHARE * float(np.median(finite)):
+        return None
+    return rarest
 
 
 # --------------------------------------------------------------------------- summary table
@@ -268,6 +316,7 @@ class RunSummary:
     final_macro_f1: MeanSd | None
     final_n_labels: int
     rare_recall: dict[int, MeanSd | None] = field(default_factory=dict)
+    accuracy_at: dict[int, MeanSd | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -278,7 +327,7 @@ class ModeSummary:
     baseline_final: float | None  # the baseline's final seed-mean accuracy
     target: float | None  # 95 % of baseline_final
     auc_range: tuple[float, float] | None
-    rare_class: int
+    rare_class: int | None  # None: no topic is rare in this corpus
     budgets: tuple[int, ...]
 
     @property
@@ -296,7 +345,7 @@ def summarise_mode(
     points: Sequence[CurvePoint],
     mode: str,
     *,
-    rare_class: int,
+    rare_class: int | None,
     budgets: Sequence[int] = (100, 200, 500),
     baseline: str = BASELINE,
 ) -> ModeSummary:
@@ -348,7 +397,10 @@ def summarise_mode(
                 rare_recall={
                     int(b): recall_at_budget(mode_points, r, mode, rare_class, int(b))
                     for b in budgets
-                },
+                }
+                if rare_class is not None
+                else {},
+                accuracy_at={int(b): accuracy_at(mode_points, r, mode, int(b)) for b in budgets},
             )
         )
     return ModeSummary(
@@ -366,7 +418,7 @@ def summarise_mode(
 def summarise(
     points: Sequence[CurvePoint],
     *,
-    rare_class: int,
+    rare_class: int | None,
     budgets: Sequence[int] = (100, 200, 500),
     baseline: str = BASELINE,
 ) -> list[ModeSummary]:
