@@ -1,5 +1,6 @@
 """Progress when the output is not a terminal (a log file, CI, nohup): plain lines with counts,
-time spent and time left, instead of silence until the end."""
+time spent and time left, instead of silence until the end; and where the simulation's report
+is."""
 
 from __future__ import annotations
 
@@ -42,9 +43,7 @@ def test_duration_reads_like_a_person_would_write_it():
     assert [duration(s) for s in (4.4, 61, 3725)] == ["4 s", "1 min 1 s", "1 h 2 min"]
 
 
-def test_round_and_simulate_log_progress_lines(
-    tmp_path, tiny_model, small_corpus
-):
+def test_round_and_simulate_log_progress_lines(tmp_path, tiny_model, small_corpus):
     workspace = init_workspace(tmp_path / "ws", small_corpus, tiny_model, "--batch-size", "10")
     fast(workspace)
     log = tmp_path / "round.log"
@@ -59,18 +58,24 @@ def test_round_and_simulate_log_progress_lines(
             check=True,
             timeout=600,
         )
-        subprocess.run(
-            [*command, "simulate", str(workspace), "--strategies", "margin", "--seeds", "1"]
-            + ["--initial", "10", "--step", "10", "--budget", "30", "--mode", "frozen"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            check=True,
-            timeout=600,
-        )
+        simulate = [*command, "simulate", str(workspace), "--strategies", "margin"]
+        simulate += ["--seeds", "1", "--initial", "10", "--step", "10", "--budget", "30"]
+        simulate += ["--mode", "frozen"]
+        for extra in ([], ["--report"]):  # the second run finds every point stored
+            subprocess.run(
+                simulate + extra,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                check=True,
+                timeout=600,
+            )
     text = log.read_text()
     assert "score pool: 75/75 done in" in text  # round 0 scores the whole pool
     assert "train on 10 labels:" in text and "evaluate: 15/15 done in" in text
     assert "simulate: 1/6 (17 %)" in text and "left" in text
     assert "simulate: 6/6 done in" in text
     assert "\x1b[" not in text  # no terminal control codes in a log
+    report = workspace / "report" / "index.html"
+    assert f"Next: activelabel report {workspace} (writes {report})" in text
+    assert f"Report: {report}" in text and report.is_file()

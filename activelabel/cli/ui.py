@@ -19,7 +19,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-console = Console(width=None if sys.stdout.isatty() else 120)
+# off a terminal (a log file, CI) long lines stay whole, so that paths and messages can be grepped
+console = Console(width=None if sys.stdout.isatty() else 120, soft_wrap=not sys.stdout.isatty())
 errors = Console(stderr=True)
 
 PROGRESS_SECONDS_ENV = "ACTIVELABEL_PROGRESS_SECONDS"
