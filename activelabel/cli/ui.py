@@ -19,14 +19,14 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from activelabel.progress import Phase
+
 # off a terminal (a log file, CI) long lines stay whole, so that paths and messages can be grepped
 console = Console(width=None if sys.stdout.isatty() else 120, soft_wrap=not sys.stdout.isatty())
 errors = Console(stderr=True)
 
 PROGRESS_SECONDS_ENV = "ACTIVELABEL_PROGRESS_SECONDS"
 """Seconds between plain progress lines when the output is not a terminal (default 30)."""
-
-Phase = Callable[[str, int], Callable[[int], None]]
 
 
 def duration(seconds: float) -> str:
