@@ -179,7 +179,7 @@ configs = st.builds(
         learning_rate=positive,
         batch_size=st.integers(1, i64),
         max_length=st.integers(0, i64),
-        class_weight=st.sampled_from(CLASS_WEIGHTS),
+        class_weight=st.sampled_from(sorted(CLASS_WEIGHTS)),
         device=st.sampled_from(["auto", "cpu"]),
     ),
     loop=st.builds(
@@ -190,7 +190,7 @@ configs = st.builds(
         cold_start=st.sampled_from(["random", "kmeans", "topics"]),
         batch_size=st.integers(1, i64),
         seed=st.integers(0, i64),
-        annotator=st.sampled_from(ANNOTATORS),
+        annotator=st.sampled_from(sorted(ANNOTATORS)),
     ),
     labelstudio=st.builds(
         LabelStudioConfig, url=anything, project_title=anything, token_env=anything
