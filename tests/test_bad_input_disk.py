@@ -84,6 +84,7 @@ def test_init_on_a_read_only_mount(tmp_path, tiny_model, small_corpus):
     assert "Read-only file system" in message and "read-only file system; copy" in message
 
 
+@pytest.mark.slow
 def test_round_and_report_on_a_read_only_workspace(tmp_path, tiny_model, small_corpus):
     assert init(tmp_path, tiny_model, small_corpus, "--test-size", "15").exit_code == 0
     fast(tmp_path / "ws", 10)
@@ -113,6 +114,7 @@ def test_init_on_a_full_disk_leaves_nothing_behind(tmp_path, tiny_model):
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.slow
 def test_round_on_a_full_disk_saves_nothing(tmp_path, tiny_model, small_corpus):
     with tmpfs(tmp_path / "mnt", "size=4m") as folder:
         ws = folder / "ws"
@@ -157,6 +159,7 @@ def test_stored_label_that_is_not_a_class(workspace):
     assert "holds 1 label(s) 'gossip', which is not a class of this workspace" in message
 
 
+@pytest.mark.slow
 def test_taxonomy_edited_to_drop_a_labelled_class(workspace):
     fast(workspace, 10)
     assert run("round", workspace, "--rounds", "2").exit_code == 0

@@ -154,6 +154,7 @@ def test_near_duplicates_inside_the_corpus_are_dropped(tmp_path, tiny_model, sma
 # -- a FIFO (item 13) ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_fifo_as_corpus_is_refused_without_hanging(tmp_path, tiny_model):
     fifo = tmp_path / "corpus.csv"
     os.mkfifo(fifo)

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from activelabel.cli.ui import PROGRESS_SECONDS_ENV, PlainProgress, duration
 from tests.cli import init_workspace
 from tests.test_bad_input import fast
@@ -43,6 +45,7 @@ def test_duration_reads_like_a_person_would_write_it():
     assert [duration(s) for s in (4.4, 61, 3725)] == ["4 s", "1 min 1 s", "1 h 2 min"]
 
 
+@pytest.mark.slow
 def test_round_and_simulate_log_progress_lines(tmp_path, tiny_model, small_corpus):
     workspace = init_workspace(tmp_path / "ws", small_corpus, tiny_model, "--batch-size", "10")
     fast(workspace)
