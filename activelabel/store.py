@@ -303,17 +303,23 @@ class Store:
         )
         return [Item(*row) for row in rows]
 
-    def label_counts(self) -> dict[str, int]:
-        """Active labels per label name."""
+    def labels_outside(self, classes: list[str]) -> dict[str, int]:
+        """Active labels that are not one of ``classes``, counted per label."""
+        marks = ", ".join("?" * len(classes))
         rows = self.db.execute(
-            "SELECT label, count(*) FROM labels WHERE status = 'active' GROUP BY label"
+            f"SELECT label, count(*) FROM labels WHERE status = 'active' AND label NOT IN "
+            f"({marks}) GROUP BY label",
+            classes,
         )
         return dict(rows.fetchall())
 
-    def gold_counts(self) -> dict[tuple[str, str], int]:
-        """Items with a gold label per ``(split, gold)``."""
+    def golds_outside(self, classes: list[str]) -> dict[tuple[str, str], int]:
+        """Items whose gold label is not one of ``classes``, counted per ``(split, gold)``."""
+        marks = ", ".join("?" * len(classes))
         rows = self.db.execute(
-            "SELECT split, gold, count(*) FROM items WHERE gold IS NOT NULL GROUP BY split, gold"
+            f"SELECT split, gold, count(*) FROM items WHERE gold IS NOT NULL AND gold NOT IN "
+            f"({marks}) GROUP BY split, gold",
+            classes,
         )
         return {(split, gold): n for split, gold, n in rows}
 

@@ -39,22 +39,24 @@ class Workspace:
     def check_classes(self) -> None:
         """The taxonomy loads, and every stored label and gold label is one of the classes
         (an edited ``taxonomy.labels`` must keep the classes that have labels)."""
-        names = set(self.class_names)
+        names = list(self.class_names)
         where = f"taxonomy.labels in {self.path / CONFIG_NAME}"
-        for label, count in sorted(self.store.label_counts().items()):
-            if label not in names:
-                raise ConfigError(
-                    f"{self.path / STATE_NAME} holds {count} label(s) '{label}', which is not "
-                    f"a class of this workspace ({where}); add '{label}' back to "
-                    f"taxonomy.labels (labels are never deleted)"
-                )
-        for (split, gold), count in sorted(self.store.gold_counts().items()):
-            if gold not in names:
-                raise ConfigError(
-                    f"{self.path / STATE_NAME} holds {count} {split} headline(s) with the gold "
-                    f"label '{gold}', which is not a class of this workspace ({where}); add "
-                    f"'{gold}' back to taxonomy.labels"
-                )
+        stray = sorted(self.store.labels_outside(names).items())
+        if stray:
+            label, count = stray[0]
+            raise ConfigError(
+                f"{self.path / STATE_NAME} holds {count} label(s) '{label}', which is not a "
+                f"class of this workspace ({where}); add '{label}' back to taxonomy.labels "
+                f"(labels are never deleted)"
+            )
+        golds = sorted(self.store.golds_outside(names).items())
+        if golds:
+            (split, gold), count = golds[0]
+            raise ConfigError(
+                f"{self.path / STATE_NAME} holds {count} {split} headline(s) with the gold label "
+                f"'{gold}', which is not a class of this workspace ({where}); add '{gold}' back "
+                f"to taxonomy.labels"
+            )
 
     @cached_property
     def taxonomy(self) -> Taxonomy:
