@@ -77,7 +77,8 @@ from activelabel.init import create_workspace, parse_labels
     default="finetune",
     show_default=True,
     help="finetune: fine-tune the encoder each round; frozen: frozen encoder + "
-    "logistic head (seconds per round).",
+    "logistic head (seconds per round); setfit: contrastive fine-tuning + logistic head "
+    "(strong with few labels); auto: the one that cross-validates best on the labels.",
 )
 @click.option(
     "--model",

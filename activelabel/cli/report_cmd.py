@@ -12,7 +12,12 @@ from activelabel.errors import ActiveLabelError
 from activelabel.live import live_notes, live_points
 from activelabel.workspace import Workspace
 
-MODE_NAMES = {"frozen": "frozen encoder + logistic head", "finetune": "fine-tuned encoder"}
+MODE_NAMES = {
+    "frozen": "frozen encoder + logistic head",
+    "finetune": "fine-tuned encoder",
+    "setfit": "SetFit (contrastive fine-tuning + logistic head)",
+    "auto": "model chosen per step by cross-validation",
+}
 
 
 @cli.command("report")

@@ -47,6 +47,23 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
+class ScaledProgress:
+    """Reports ``units`` in total to ``progress`` while ``work`` steps are done, in whole
+    numbers: e.g. labelled headlines x epochs, while the training set also holds extra examples."""
+
+    def __init__(self, progress: Progress | None, units: int, work: int):
+        self.progress = progress
+        self.rate = units / max(work, 1)
+        self.done = 0.0
+        self.reported = 0
+
+    def __call__(self, steps: int) -> None:
+        self.done += steps * self.rate
+        if self.progress and int(self.done) > self.reported:
+            self.progress(int(self.done) - self.reported)
+            self.reported = int(self.done)
+
+
 class TextClassifier(ABC):
     """Fit on labelled texts, predict probabilities and embeddings for any texts."""
 
@@ -67,6 +84,8 @@ class TextClassifier(ABC):
         self.device = pick_device(settings.device)
         self.tokenizer = load_tokenizer(settings.model_path)
         self.tokens: TokenCache | None = None
+        # what the last ``fit`` trained on and chose, for the round to record (JSON-ready)
+        self.training_summary: dict = {}
 
     def prepare(self, texts: Sequence[str]) -> None:
         """Fix the max length from the corpus (or the settings) and tokenise every text once."""

@@ -1,5 +1,6 @@
 """``finetune`` mode: the whole encoder fine-tuned with a linear head on mean-pooled tokens,
-always starting from the pre-trained weights (as in the original study)."""
+always starting from the pre-trained weights (as in the original study). Optional extra
+examples: the topic descriptions, and pseudo-labels from a frozen teacher on the pool."""
 
 from __future__ import annotations
 
@@ -9,8 +10,15 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from activelabel.model.base import Prediction, Progress, TextClassifier, class_weights
+from activelabel.model.base import (
+    Prediction,
+    Progress,
+    ScaledProgress,
+    TextClassifier,
+    class_weights,
+)
 from activelabel.model.encoder import length_sorted_batches, load_encoder, mean_pool
+from activelabel.model.frozen import FrozenClassifier
 from activelabel.model.settings import ModelSettings
 
 
@@ -47,6 +55,7 @@ class FineTunedClassifier(TextClassifier):
     ):
         super().__init__(n_classes, settings, seed, topics)
         self.model = self._fresh_model()
+        self.teacher: FrozenClassifier | None = None  # kept: its pool embeddings are cached
 
     def _fresh_model(self) -> _Head:
         torch.manual_seed(self.seed)
@@ -73,17 +82,16 @@ class FineTunedClassifier(TextClassifier):
     ) -> None:
         s = self.settings
         self.model = self._fresh_model()
+        y = np.asarray(y, dtype=np.int64)
+        self.training_summary = {"mode": self.mode, "labels": len(texts)}
         if len(texts) == 0:
             return
-        tokens = self._token_cache(texts)
-        ids = tokens.ids(texts)
-        y = np.asarray(y, dtype=np.int64)
-        epochs, total_steps = self.planned_steps(len(texts))
-        weights = class_weights(y, self.n_classes) if s.class_weight == "balanced" else None
-        loss_fn = torch.nn.CrossEntropyLoss(
-            weight=None
-            if weights is None
-            else torch.tensor(weights, dtype=torch.float32, device=self.device)
+        train_texts, train_y, weights = self._training_set(list(texts), y, unlabelled)
+        tokens = self._token_cache(train_texts)
+        ids = tokens.ids(train_texts)
+        epochs, total_steps = self.planned_steps(len(train_texts))
+        report = ScaledProgress(
+            progress, self.planned_steps(len(texts))[0] * len(texts), epochs * len(train_texts)
         )
         head_params = list(self.model.linear.parameters())
         optimizer = _adamw(
@@ -103,21 +111,77 @@ class FineTunedClassifier(TextClassifier):
                 (step + 1) / warmup, max(0.0, (total_steps - step) / (total_steps - warmup + 1))
             ),
         )
+        targets = torch.as_tensor(train_y, device=self.device)
+        example_weights = torch.as_tensor(weights, dtype=torch.float32, device=self.device)
         rng = np.random.default_rng(self.seed)
         self.model.train()
         for _ in range(epochs):
             for batch in self._training_batches(ids, rng):
                 inputs = tokens.batch([ids[i] for i in batch], self.device)
                 logits, _ = self.model(**inputs)
-                loss = loss_fn(logits, torch.as_tensor(y[batch], device=self.device))
+                rows = torch.as_tensor(batch, device=self.device)
+                losses = torch.nn.functional.cross_entropy(logits, targets[rows], reduction="none")
+                w = example_weights[rows]
+                loss = (losses * w).sum() / w.sum().clamp(min=1e-12)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
                 optimizer.step()
                 schedule.step()
                 optimizer.zero_grad(set_to_none=True)
-                if progress:
-                    progress(len(batch))
+                report(len(batch))
         self.model.eval()
+
+    def _training_set(
+        self, texts: list[str], y: np.ndarray, unlabelled: Sequence[str]
+    ) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """The labelled headlines (class-weighted), then the topic descriptions and the
+        teacher's pseudo-labels as extra weighted examples. None of them becomes a label."""
+        s = self.settings
+        weights = (
+            class_weights(y, self.n_classes)[y] if s.class_weight == "balanced" else np.ones(len(y))
+        )
+        parts = [(texts, y, weights)]
+        with_topics = bool(self.topics) and s.topic_weight > 0
+        if with_topics:
+            parts.append(
+                (
+                    list(self.topics),
+                    np.arange(self.n_classes),
+                    np.full(self.n_classes, s.topic_weight),
+                )
+            )
+        pseudo_texts, pseudo_y = self._pseudo_labels(texts, y, unlabelled)
+        if pseudo_texts:
+            parts.append((pseudo_texts, pseudo_y, np.full(len(pseudo_y), s.pseudo_label_weight)))
+        self.training_summary["topic_examples"] = len(self.topics) if with_topics else 0
+        self.training_summary["pseudo_labels"] = len(pseudo_texts)
+        return (
+            [t for part in parts for t in part[0]],
+            np.concatenate([part[1] for part in parts]).astype(np.int64),
+            np.concatenate([part[2] for part in parts]).astype(np.float32),
+        )
+
+    def _pseudo_labels(
+        self, texts: list[str], y: np.ndarray, unlabelled: Sequence[str]
+    ) -> tuple[list[str], np.ndarray]:
+        """Per class, the pool headlines the frozen teacher (fitted on the same labels and pool,
+        with its topic prior) predicts for it most confidently."""
+        per_class = self.settings.teacher_pseudo_labels
+        if per_class <= 0 or not len(unlabelled) or len(np.unique(y)) < 2:
+            return [], np.zeros(0, dtype=np.int64)
+        if self.teacher is None:
+            self.teacher = FrozenClassifier(self.n_classes, self.settings, self.seed, self.topics)
+            self.teacher.tokens = self._token_cache(texts)
+        unlabelled = list(unlabelled)
+        self.teacher.fit(texts, y, unlabelled=unlabelled)
+        probabilities = self.teacher.predict(unlabelled, embeddings=False).probabilities
+        predicted, confidence = probabilities.argmax(1), probabilities.max(1)
+        rows = []
+        for c in range(self.n_classes):
+            members = np.flatnonzero(predicted == c)
+            rows.extend(members[np.argsort(-confidence[members], kind="stable")][:per_class])
+        rows = sorted(rows)
+        return [unlabelled[r] for r in rows], predicted[rows]
 
     def _training_batches(self, ids: list[list[int]], rng: np.random.Generator) -> list[np.ndarray]:
         """Shuffled batches of similar lengths: shuffle, sort within chunks, shuffle batches."""

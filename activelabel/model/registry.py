@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from activelabel.model.auto import AutoClassifier
 from activelabel.model.base import TextClassifier
 from activelabel.model.finetune import FineTunedClassifier
 from activelabel.model.frozen import FrozenClassifier
+from activelabel.model.setfit import SetFitClassifier
 from activelabel.model.settings import ModelSettings
 
 MODES: dict[str, type[TextClassifier]] = {
+    "auto": AutoClassifier,
     "finetune": FineTunedClassifier,
     "frozen": FrozenClassifier,
+    "setfit": SetFitClassifier,
 }
 
 

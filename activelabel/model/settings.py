@@ -8,7 +8,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class ModelSettings:
     model_path: str
-    mode: str = "finetune"  # "finetune" or "frozen"
+    mode: str = "finetune"  # a name in activelabel.model.registry.MODES
     epochs: int = 6
     min_steps: int = 60  # tiny labelled sets still get this many optimiser steps
     learning_rate: float = 5e-5
@@ -21,3 +21,17 @@ class ModelSettings:
     class_weight: str = "balanced"  # "balanced" or "none"
     regularisation_c: float = 1.0  # inverse L2 strength of the frozen mode's logistic head
     device: str = "auto"
+    # topic descriptions as training examples (setfit head, finetune); weight of each, 0: off
+    topic_weight: float = 10.0
+    # finetune: per class, the frozen teacher's most confident pool items as extra examples
+    teacher_pseudo_labels: int = 0
+    pseudo_label_weight: float = 0.5
+    # setfit: contrastive pairs per labelled headline, at most max_pairs in all
+    setfit_iterations: int = 20
+    setfit_max_pairs: int = 800
+    setfit_learning_rate: float = 2e-5
+    # auto: cross-validation folds; setfit is a candidate up to, finetune from, these counts
+    auto_folds: int = 3
+    auto_setfit_max_labels: int = 300
+    auto_finetune_min_labels: int = 800
+    auto_reuse_ratio: float = 1.25  # reuse the last choice while labels grew less than this
