@@ -10,8 +10,10 @@ present, ``../shared/corpora/reuters-titles.csv`` (24 topics; names as topic des
 
 Each cell (corpus, learner, size, seed) is appended to ``--out`` as soon as it is done; a rerun
 with the same file skips finished cells, so a long table can be built in several runs.
-Learners: frozen, setfit, finetune (plain, as in the original study: no topic examples, no
-teacher), finetune+levers (topic descriptions + frozen-teacher pseudo-labels), auto.
+Learners: frozen, setfit, topic-head (setfit's head on the pre-trained encoder: no pairs),
+finetune (plain, as in the original study: no topic examples, no
+teacher), finetune+topics (topic descriptions as weighted examples), finetune+levers (topic
+descriptions + frozen-teacher pseudo-labels, 50 per class), auto.
 """
 
 from __future__ import annotations
@@ -31,8 +33,11 @@ REUTERS = (
 LEARNERS = {  # name: (mode, settings overrides)
     "frozen": ("frozen", {}),
     "setfit": ("setfit", {}),
+    # the setfit head alone (topic descriptions as examples) on the pre-trained encoder
+    "topic-head": ("setfit", {"setfit_max_pairs": 0}),
     "finetune": ("finetune", {"topic_weight": 0.0, "teacher_pseudo_labels": 0}),
-    "finetune+levers": ("finetune", {"teacher_pseudo_labels": 100}),
+    "finetune+topics": ("finetune", {"teacher_pseudo_labels": 0}),
+    "finetune+levers": ("finetune", {"teacher_pseudo_labels": 50}),
     "auto": ("auto", {}),
 }
 

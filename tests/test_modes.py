@@ -120,7 +120,9 @@ def test_auto_cross_validates_the_candidates_and_trains_the_best(tiny_model):
     assert set(summary["cv"]) == {"frozen", "setfit", "finetune"}
     best = max(summary["cv"], key=lambda m: summary["cv"][m]["accuracy"])
     assert summary["cv"][summary["chosen"]]["accuracy"] == summary["cv"][best]["accuracy"]
-    assert summary["model"]["mode"] == summary["chosen"]
+    assert summary["mode"] == "auto"
+    for key, value in classifier.chosen.training_summary.items():  # what it trained on
+        assert summary[key] == value or key == "mode"
     assert classifier.chosen is classifier.members[summary["chosen"]]
     prediction = classifier.predict(POOL)
     assert prediction.probabilities.shape == (16, 3)

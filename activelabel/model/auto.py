@@ -82,6 +82,7 @@ class AutoClassifier(TextClassifier):
         units = planned(n)[0] * n if planned and n else n
         self.chosen.fit(texts, y, ScaledProgress(progress, n, units), unlabelled=unlabelled)
         self.training_summary = {
+            **self.chosen.training_summary,  # what the chosen model trained on
             "mode": self.mode,
             "chosen": choice,
             "labels": n,
@@ -89,7 +90,6 @@ class AutoClassifier(TextClassifier):
             "cv": scores,
             "folds": len(folds) if scores else 0,
             "reused": reused,
-            "model": {"mode": choice, **self.chosen.training_summary},
         }
 
     def folds(self, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -112,9 +112,8 @@ class SetFitClassifier(TextClassifier):
         self.body = self._fresh_body()
         if self.tokens is not None or texts:
             self.body.max_seq_length = self._token_cache(texts).max_length
-        pairs = 0
-        if len(np.unique(y)) > 1:  # pairs need two topics
-            pairs = self.pairs(len(texts))
+        pairs = self.pairs(len(texts)) if len(np.unique(y)) > 1 else 0  # pairs need two topics
+        if pairs:
             self._train_body(texts, y, pairs, ScaledProgress(progress, len(texts), pairs))
         x, weights = self._embed(texts), class_weights(y, self.n_classes)[y]
         if self.topics and s.topic_weight > 0:
