@@ -185,3 +185,19 @@ def test_every_registered_mode_is_accepted_by_config_and_init(tmp_path, tiny_mod
         Config(model=ModelConfig(mode="best")).validate()
     result = run("init", tmp_path / "bad", "--corpus", small_corpus, "--mode", "best")
     assert result.exit_code != 0 and "'best' is not one of" in result.output
+
+
+def test_a_round_in_auto_mode_records_the_choice(tmp_path, tiny_model, small_corpus):
+    from activelabel.annotators import OracleAnnotator
+    from activelabel.loop import run_round
+    from activelabel.workspace import Workspace
+    from tests.cli import configure, init_workspace
+
+    path = init_workspace(tmp_path / "ws", small_corpus, tiny_model, "--mode", "auto")
+    configure(path, loop={"batch_size": 12, "seed": 1, "random_share": 0.0}, model={"min_steps": 1})
+    ws = Workspace.open(path)
+    for _ in range(2):
+        run_round(ws, OracleAnnotator(ws.store))
+    training = ws.store.rounds()[-1].training
+    assert training["mode"] == "auto" and training["labels"] == 12
+    assert set(training["cv"]) == {"frozen", "setfit"} and training["chosen"] in training["cv"]
