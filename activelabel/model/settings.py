@@ -24,6 +24,7 @@ class ModelSettings:
     # topic descriptions as training examples (setfit head, finetune); weight of each, 0: off
     topic_weight: float = 10.0
     # finetune: per class, the frozen teacher's most confident pool items as extra examples
+    # (off: no gain at 120 BBC labels for 3x the training time; benchmarks/bench_learners.py)
     teacher_pseudo_labels: int = 0
     pseudo_label_weight: float = 0.5
     # setfit: contrastive pairs per labelled headline, at most max_pairs in all
