@@ -156,5 +156,19 @@ def init_command(
     console.print(
         f"Workspace [bold]{workspace}[/]: {summary.pool} pool, {summary.test} test, "
         f"{len(summary.classes)} classes (chance {100 / len(summary.classes):.2f} %). "
-        f"Next: activelabel round {workspace}"
+        + _next_step(workspace, config)
+    )
+
+
+def _next_step(workspace: Path, config) -> str:
+    if config.loop.annotator != "labelstudio":
+        return f"Next: activelabel round {workspace}"
+    if config.labelstudio.url:
+        return (
+            f"Next: set {config.labelstudio.token_env} for {config.labelstudio.url}, then "
+            f"activelabel round {workspace}"
+        )
+    return (
+        f"Next: activelabel labelstudio up {workspace} (starts Label Studio), then "
+        f"activelabel round {workspace}"
     )

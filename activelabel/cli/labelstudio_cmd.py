@@ -66,18 +66,26 @@ def up_command(workspace: Path, port: int | None, data_dir: Path | None) -> None
         start_server,
     )
     from activelabel.integrations.labelstudio.annotator import LabelStudioAnnotator
-    from activelabel.integrations.labelstudio.link import load_link, new_secret, save_link
+    from activelabel.integrations.labelstudio.link import (
+        load_link,
+        new_secret,
+        private_folder,
+        save_link,
+    )
 
     config = load_config(workspace)
     link = load_link(workspace, token_env=config.labelstudio.token_env)
+    fixed = private_folder(workspace / "labelstudio")
     if link.pid and is_label_studio_process(link.pid) and server_alive(link.url):
         console.print(f"Label Studio is already running at {link.url} (pid {link.pid})")
+        fixed += check_data_dir(Path(link.data_dir), fix=True) if link.data_dir else []
     else:
         venv = default_venv()
         install_label_studio(venv, progress=console.print)
         link.token = link.token or new_secret()
         link.password = link.password or new_secret()
         data = data_dir or Path(link.data_dir or workspace / "labelstudio" / "data")
+        fixed += private_folder(data) + check_data_dir(data, fix=True)
         console.print(f"Starting Label Studio (data in {data}) ...")
         info = start_server(
             venv,
@@ -89,6 +97,9 @@ def up_command(workspace: Path, port: int | None, data_dir: Path | None) -> None
         )
         link.url, link.pid, link.data_dir = info.url, info.pid, str(info.data_dir)
         save_link(workspace, link)
+        fixed += check_data_dir(info.data_dir, fix=True)
+    for line in fixed:
+        console.print(f"[yellow]note:[/] {line} (Label Studio's data holds the API token)")
     if config.loop.annotator != "labelstudio" or config.labelstudio.url:
         config.loop.annotator = "labelstudio"
         config.labelstudio.url = ""
@@ -121,7 +132,8 @@ def down_command(workspace: Path) -> None:
 @labelstudio_group.command("status")
 @WorkspaceArg
 def status_command(workspace: Path) -> None:
-    """Say whether WORKSPACE's Label Studio answers, and its project."""
+    """Say whether WORKSPACE's Label Studio answers, its project, how many of the project's
+    tasks are labelled, skipped and waiting, and where the server's log is."""
     from activelabel.integrations.labelstudio import server_alive
     from activelabel.integrations.labelstudio.link import load_link
 
@@ -134,5 +146,52 @@ def status_command(workspace: Path) -> None:
     console.print(
         f"{link.url}: {'running' if alive else 'not answering'}"
         + (f", pid {link.pid}" if link.pid else "")
-        + (f", project {link.project_id}" if link.project_id else "")
+        + (f", project {link.url}/projects/{link.project_id}" if link.project_id else "")
     )
+    if link.data_dir:
+        data = Path(link.data_dir)
+        console.print(f"data: {data}; log: {data / 'label-studio.log'}")
+        for problem in check_data_dir(data, fix=False):
+            console.print(f"[yellow]warning:[/] {problem}; 'activelabel labelstudio up' fixes it")
+    if alive and link.project_id and link.token:
+        console.print(task_counts(link.url, link.token, link.project_id))
+
+
+def task_counts(url: str, token: str, project_id: int) -> str:
+    """``tasks: N total, L labelled, S skipped, W waiting`` for one project."""
+    from activelabel.integrations.labelstudio import connect, list_tasks
+
+    refs = list_tasks(connect(url, token), project_id)
+    labelled = sum(1 for r in refs if r.total_annotations)
+    skipped = sum(1 for r in refs if not r.total_annotations and r.cancelled_annotations)
+    waiting = len(refs) - labelled - skipped
+    return f"tasks: {len(refs)} total, {labelled} labelled, {skipped} skipped, {waiting} waiting"
+
+
+def check_data_dir(data: Path, fix: bool) -> list[str]:
+    """Problems with the permissions of Label Studio's data folder (its database holds the API
+    token): folders must be 0700, files 0600. With ``fix`` they are corrected and reported."""
+    import os
+    import stat
+
+    if not data.exists():
+        return []
+    problems = []
+    for root, _dirs, files in os.walk(data):
+        for name, wanted in [(root, 0o700)] + [(os.path.join(root, f), 0o600) for f in files]:
+            mode = os.lstat(name).st_mode
+            if stat.S_ISLNK(mode) or not mode & 0o077:
+                continue
+            if fix:
+                try:
+                    os.chmod(name, wanted)
+                except OSError as exc:
+                    raise ActiveLabelError(
+                        f"{name}: mode {stat.S_IMODE(mode):04o} lets other users read Label "
+                        f"Studio's data and cannot be changed ({exc.strerror}); run "
+                        f"chmod -R go-rwx {data}"
+                    ) from exc
+                problems.append(f"{name}: was mode {stat.S_IMODE(mode):04o}, now {wanted:04o}")
+            else:
+                problems.append(f"{name}: mode {stat.S_IMODE(mode):04o} is readable by others")
+    return problems

@@ -13,6 +13,17 @@ from activelabel.cli.ui import console, percent, phases
 from activelabel.workspace import Workspace
 
 
+def pull_summary(ws: Workspace, annotator, result, skipped_before: set[int]) -> str:
+    """One line: what the round's pull found (new, edited, skipped, deleted annotations)."""
+    pulled = getattr(annotator, "last_pull", None)
+    skipped = len(ws.store.skipped() - skipped_before)
+    deleted = len(pulled.retracted) if pulled is not None else 0
+    return (
+        f"pulled: {result.new_labels} new labels, {result.changed_labels} edited, "
+        f"{skipped} skipped (not used for training), {deleted} deleted (labels withdrawn)"
+    )
+
+
 @cli.command("round")
 @click.argument("workspace", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
@@ -46,10 +57,13 @@ def round_command(workspace: Path, rounds: int, batch_size: int | None, force: b
     ws = Workspace.open(workspace)
     annotator = make_annotator(ws)
     for _ in range(rounds):
+        skipped_before = ws.store.skipped()
         with phases() as phase:
             result = run_round(ws, annotator, force=force, batch_size=batch_size, phase=phase)
         for problem in result.problems:
             console.print(f"[yellow]warning:[/] {problem}")
+        if result.round > 0:
+            console.print(pull_summary(ws, annotator, result, skipped_before))
         accuracy = percent(result.evaluation.accuracy if result.evaluation else None)
         line = (
             f"round {result.round}: {result.n_labels} labels (+{result.new_labels}), "

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 from pathlib import Path
 
 import click
 
 from activelabel.cli.app import cli
-from activelabel.cli.ui import console, phases
+from activelabel.cli.ui import console, percent, phases
 
 
 @cli.command("serve")
@@ -17,7 +18,8 @@ from activelabel.cli.ui import console, phases
     "--host",
     default="127.0.0.1",
     show_default=True,
-    help="Address to bind; keep the loopback unless Label Studio runs elsewhere.",
+    help="Address to bind; keep the loopback unless Label Studio runs elsewhere. Requests "
+    "must name it (or a loopback name) in their Host header.",
 )
 @click.option("--port", default=9090, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
@@ -31,8 +33,8 @@ from activelabel.cli.ui import console, phases
     "--connect",
     is_flag=True,
     help="Register this endpoint in the workspace's Label Studio project as its ML "
-    "backend and webhook (the server must allow local addresses: "
-    "SSRF_PROTECTION_ENABLED=false ML_BLOCK_LOCAL_IP=false, as "
+    "backend and webhook, with the workspace's secret, and remove both on stop (the server "
+    "must allow local addresses: SSRF_PROTECTION_ENABLED=false ML_BLOCK_LOCAL_IP=false, as "
     "'labelstudio up' sets).",
 )
 def serve_command(
@@ -44,41 +46,86 @@ def serve_command(
     POST /predict   Label Studio's ML backend call: the model's topic and confidence per task
     POST /webhook   annotation events; every --round-every of them runs 'activelabel round'
     GET  /health    liveness
+
+    Every POST needs the secret in WORKSPACE/labelstudio/serve-secret (HTTP basic auth, user
+    'activelabel'): --connect gives it to Label Studio. Predictions are empty (model version
+    'training') until the first model is trained.
     """
     from activelabel.annotators import make_annotator
-    from activelabel.integrations.labelstudio.backend import Predictor, Trigger, make_server
+    from activelabel.cli.round_cmd import pull_summary
+    from activelabel.integrations.labelstudio.backend import (
+        NEVER,
+        Predictor,
+        Trigger,
+        make_server,
+    )
+    from activelabel.integrations.labelstudio.link import serve_secret
     from activelabel.loop import run_round
     from activelabel.workspace import Workspace
 
     ws = Workspace.open(workspace)
+    secret = serve_secret(workspace)
     predictor = Predictor(ws)
-    console.print("Training the model on the current labels ...")
-    predictor.retrain()
+    training = threading.Lock()  # one model is trained at a time
+
+    def train() -> None:
+        with training:
+            own = Workspace.open(workspace)  # its own connection: SQLite stays in one thread
+            predictor.ws = own
+            n_labels = len(own.store.active_labels())
+            try:
+                predictor.retrain()
+            except Exception as exc:  # the server keeps answering /health and refusing rounds
+                console.print(f"[red]training failed:[/] {exc}")
+                return
+            console.print(f"model {predictor.version} ready (trained on {n_labels} labels)")
 
     def one_round() -> None:
-        own = Workspace.open(workspace)  # its own connection: SQLite objects stay in one thread
-        try:
-            with phases(plain=True) as phase:
-                result = run_round(own, make_annotator(own), force=True, phase=phase)
-            console.print(
-                f"round {result.round}: {result.n_labels} labels, sent "
-                f"{len(result.selected)} headlines"
-            )
-            predictor.ws = own
-            predictor.retrain()
-        except Exception as exc:  # a failed round must not stop the server
-            console.print(f"[red]round failed:[/] {exc}")
+        own = Workspace.open(workspace)
+        console.print(
+            f"{trigger.every} annotations arrived, round {own.store.next_round()} started"
+        )
+        with training:
+            try:
+                annotator = make_annotator(own)
+                skipped_before = own.store.skipped()
+                with phases(plain=True) as phase:
+                    result = run_round(own, annotator, force=True, phase=phase)
+                for problem in result.problems:
+                    console.print(f"[yellow]warning:[/] {problem}")
+                console.print(pull_summary(own, annotator, result, skipped_before))
+                accuracy = percent(result.evaluation.accuracy if result.evaluation else None)
+                console.print(
+                    f"round {result.round} done: accuracy {accuracy}, {result.n_labels} labels "
+                    f"(+{result.new_labels}), sent {len(result.selected)} headlines"
+                )
+            except Exception as exc:  # a failed round must not stop the server
+                console.print(f"[red]round failed:[/] {exc}")
+                return
+        train()
 
     every = ws.config.loop.batch_size if round_every is None else round_every
-    trigger = Trigger(every or 10**9, one_round)
-    server = make_server(host, port, predictor, trigger)
+    trigger = Trigger(every or NEVER, one_round)
+    server = make_server(
+        host, port, predictor, trigger, secret=secret, events=lambda line: console.print(line)
+    )
     url = f"http://{host}:{server.server_address[1]}"
     serving = threading.Thread(target=server.serve_forever, daemon=True)
     serving.start()  # before registering: Label Studio checks /health right away
+    threading.Thread(target=train, daemon=True).start()
+    signal.signal(signal.SIGTERM, _interrupt)
+    registered: tuple[int, int] | None = None
     try:
         if connect:
-            _register(ws, url)
-        console.print(f"Serving {url} (model {predictor.version}); Ctrl+C to stop")
+            registered = _register(ws, url, secret)
+        rounds = ws.store.rounds()
+        latest = f"round-{rounds[-1].round}" if rounds else "untrained"
+        console.print(
+            f"Serving {url}; training the model on {len(ws.store.active_labels())} labels "
+            f"(latest round: {latest}); "
+            + (f"a round every {every} annotations" if every else "no rounds (--round-every 0)")
+            + "; Ctrl+C to stop"
+        )
         while serving.is_alive():
             serving.join(0.5)
     except KeyboardInterrupt:
@@ -86,10 +133,19 @@ def serve_command(
     finally:
         server.shutdown()
         server.server_close()
+        if registered is not None:
+            _unregister(ws, *registered)
 
 
-def _register(ws, url: str) -> None:
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _register(ws, url: str, secret: str) -> tuple[int, int]:
+    """Register ``url`` as ML backend (basic auth) and webhook (Authorization header) of the
+    workspace's project, replacing earlier registrations of the same URL; returns their ids."""
     from activelabel.integrations.labelstudio.annotator import LabelStudioAnnotator
+    from activelabel.integrations.labelstudio.backend import BASIC_USER, basic_auth
     from activelabel.integrations.labelstudio.client import call
 
     annotator = LabelStudioAnnotator.for_workspace(ws)
@@ -97,26 +153,57 @@ def _register(ws, url: str) -> None:
     backends = call(
         client, "listing ML backends", lambda: client.ml.list(project=project), read=True
     )
-    if not any(b.url.rstrip("/") == url for b in backends):
-        call(
-            client,
-            "adding the ML backend",
-            lambda: client.ml.create(
-                url=url, project=project, title="activelabel", is_interactive=False
-            ),
-        )
+    for old in backends:
+        if old.url.rstrip("/") == url:
+            call(client, "removing an old ML backend", lambda old=old: client.ml.delete(id=old.id))
+    backend = call(
+        client,
+        "adding the ML backend",
+        lambda: client.ml.create(
+            url=url,
+            project=project,
+            title="activelabel",
+            is_interactive=False,
+            auth_method="BASIC_AUTH",
+            basic_auth_user=BASIC_USER,
+            basic_auth_pass=secret,
+        ),
+    )
     hooks = call(
         client, "listing webhooks", lambda: client.webhooks.list(project=project), read=True
     )
-    if not any(h.url.rstrip("/") == f"{url}/webhook" for h in hooks):
-        call(
-            client,
-            "adding the webhook",
-            lambda: client.webhooks.create(
-                url=f"{url}/webhook",
-                project=project,
-                send_payload=False,
-                actions=["ANNOTATION_CREATED", "ANNOTATION_UPDATED"],
-            ),
-        )
+    for old in hooks:
+        if old.url.rstrip("/") == f"{url}/webhook":
+            call(client, "removing an old webhook", lambda old=old: client.webhooks.delete(old.id))
+    hook = call(
+        client,
+        "adding the webhook",
+        lambda: client.webhooks.create(
+            url=f"{url}/webhook",
+            project=project,
+            send_payload=False,
+            actions=["ANNOTATION_CREATED", "ANNOTATION_UPDATED"],
+            headers={"Authorization": basic_auth(secret)},
+        ),
+    )
     console.print(f"Registered {url} as ML backend and webhook of project {project}")
+    return int(backend.id), int(hook.id)
+
+
+def _unregister(ws, backend_id: int, hook_id: int) -> None:
+    """Remove the ML backend and webhook that :func:`_register` added (best effort: a server
+    that is gone cannot be told)."""
+    from activelabel.errors import ActiveLabelError
+    from activelabel.integrations.labelstudio.client import call, connect
+    from activelabel.integrations.labelstudio.link import load_link
+
+    config = ws.config.labelstudio
+    link = load_link(ws.path, config.url, config.token_env)
+    try:
+        client = connect(link.url, link.token)
+        call(client, "removing the ML backend", lambda: client.ml.delete(id=backend_id))
+        call(client, "removing the webhook", lambda: client.webhooks.delete(hook_id))
+    except ActiveLabelError as exc:
+        console.print(f"[yellow]warning:[/] could not unregister from Label Studio: {exc}")
+        return
+    console.print("Removed the ML backend and webhook from the Label Studio project")

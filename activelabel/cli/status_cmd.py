@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -55,13 +56,55 @@ def print_status(ws: Workspace) -> None:
             f"{r.wall_seconds:.0f} s",
         )
     console.print(table)
-    awaiting = len(ws.store.awaiting())
-    if awaiting:
-        console.print(f"{awaiting} headlines are waiting for labels.")
+    for line in waiting_lines(ws):
+        console.print(line)
     signal = stop_signal(rounds, ws.class_names)
     if signal is not None:
         colour = "green" if signal.suggest_stop else "cyan"
         console.print(f"[{colour}]suggestion:[/] {signal.message}")
+
+
+def waiting_lines(ws: Workspace) -> list[str]:
+    """What waits for labels, from which rounds, and where people label it."""
+    awaiting = ws.store.awaiting()
+    skipped = ws.store.skipped()
+    lines = []
+    if awaiting:
+        latest: dict[int, int] = {}
+        for s in ws.store.selections():
+            if s.item_id in awaiting:
+                latest[s.item_id] = max(s.round, latest.get(s.item_id, s.round))
+        by_round = Counter(latest.values())
+        parts = [f"{n} sent in round {r}" for r, n in sorted(by_round.items(), reverse=True)]
+        line = f"{len(awaiting)} headlines are waiting for labels ({', '.join(parts)})"
+        if skipped:
+            line += f"; {len(skipped)} skipped headlines are not counted"
+        lines.append(line + ".")
+        lines.append(_where(ws))
+    elif skipped:
+        lines.append(f"{len(skipped)} headlines were skipped by the annotators (not used).")
+    return lines
+
+
+def _where(ws: Workspace) -> str:
+    if ws.config.loop.annotator != "labelstudio":
+        return (
+            "The oracle (the corpus's own labels) answers them at the next "
+            f"'activelabel round {ws.path}'."
+        )
+    from activelabel.integrations.labelstudio.link import credentials_path, load_link
+
+    config = ws.config.labelstudio
+    link = load_link(ws.path, config.url, config.token_env)
+    project = f"{link.url}/projects/{link.project_id}" if link.project_id else link.url
+    login = (
+        f"log in as {link.username}, password in {credentials_path(ws.path)}"
+        if link.password
+        else "log in with your Label Studio account"
+    )
+    return (
+        f"Label them in Label Studio: {project} ({login}); then run 'activelabel round {ws.path}'."
+    )
 
 
 @cli.command("status")

@@ -37,6 +37,7 @@ class LabelStudioAnnotator(Annotator):
         self.store = store
         self.class_names = class_names
         self.resend = sorted(resend)  # the batch waiting in a project that was deleted
+        self.last_pull: Pulled | None = None  # what the latest pull found, for its summary
 
     @classmethod
     def for_workspace(cls, ws: Workspace) -> LabelStudioAnnotator:
@@ -148,4 +149,5 @@ class LabelStudioAnnotator(Annotator):
             for a in result.annotations
             if a.item_id is not None
         ]
+        self.last_pull = pulled
         return pulled

@@ -3,10 +3,17 @@ for any task on demand) and as a webhook target (enough new annotations trigger 
 
 Standard library only (``http.server``); binds to 127.0.0.1 by default. One model answers
 predictions: trained on the workspace's labels at start and again after every round.
+
+Every POST must carry the workspace's secret as HTTP basic auth (Label Studio sends it), a
+``Host`` header naming the address served, no foreign ``Origin``, an ``application/json`` body
+of at most :data:`MAX_BODY` bytes with a ``Content-Length``; each socket read times out after
+:data:`READ_TIMEOUT` seconds.
 """
 
 from __future__ import annotations
 
+import base64
+import hmac
 import json
 import threading
 from collections.abc import Callable
@@ -18,6 +25,14 @@ from activelabel.integrations.labelstudio.project import CHOICES_NAME, TEXT_NAME
 from activelabel.workspace import Workspace
 
 ANNOTATION_ACTIONS = ("ANNOTATION_CREATED", "ANNOTATIONS_CREATED", "ANNOTATION_UPDATED")
+#: user name of the basic auth that Label Studio sends; the password is the workspace secret
+BASIC_USER = "activelabel"
+#: largest request body accepted (Label Studio's /predict for 100 headlines is ~60 KiB)
+MAX_BODY = 1 << 20
+#: seconds one socket read may take before the connection is dropped
+READ_TIMEOUT = 10.0
+#: a ``Trigger.every`` that never starts a round
+NEVER = 10**9
 
 
 class Predictor:
@@ -72,6 +87,15 @@ class Trigger:
         threading.Thread(target=self._run, daemon=True).start()
         return True
 
+    def describe(self, action: str) -> str:
+        """One line for an event that did not start a round."""
+        with self.lock:
+            if self.running:
+                return f"{action}: a round is running; counted for the next one"
+            if self.every >= NEVER:
+                return f"{action}: no rounds from annotations (--round-every 0)"
+            return f"{action}: {self.seen} of {self.every} annotations for the next round"
+
     def _run(self) -> None:
         try:
             self.run_round()
@@ -80,41 +104,152 @@ class Trigger:
                 self.running = False
 
 
-def make_handler(predictor: Predictor, trigger: Trigger, log: Callable[[str], None]):
+def basic_auth(secret: str) -> str:
+    """The ``Authorization`` header value Label Studio sends (user ``activelabel``)."""
+    token = base64.b64encode(f"{BASIC_USER}:{secret}".encode()).decode()
+    return f"Basic {token}"
+
+
+def allowed_hosts(host: str) -> frozenset[str]:
+    """Host names accepted in the ``Host`` header: the loopback names, and ``host`` when it
+    names this machine for others (a wildcard address names nothing)."""
+    names = {"127.0.0.1", "localhost", "::1"}
+    if host not in ("", "0.0.0.0", "::"):
+        names.add(host.strip("[]").lower())
+    return frozenset(names)
+
+
+def _host_name_and_port(value: str) -> tuple[str, int | None]:
+    value = value.strip().lower()
+    if value.startswith("["):  # [::1]:9090
+        name, _, rest = value[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+    else:
+        name, _, port = value.partition(":")
+    return name, int(port) if port.isdigit() else None
+
+
+def make_handler(
+    predictor: Predictor,
+    trigger: Trigger,
+    log: Callable[[str], None],
+    *,
+    secret: str,
+    hosts: frozenset[str],
+    events: Callable[[str], None] = lambda line: None,
+):
+    expected_auth = basic_auth(secret).encode()
+
     class Handler(BaseHTTPRequestHandler):
+        timeout = READ_TIMEOUT  # per socket read: a slow or short body cannot hold a thread
+
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             log(f"{self.address_string()} {format % args}")
 
-        def _reply(self, status: int, body: dict) -> None:
+        def _reply(self, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
             self.end_headers()
             self.wfile.write(data)
 
-        def _body(self) -> dict:
-            length = int(self.headers.get("Content-Length") or 0)
+        def _refuse(self, status: int, why: str, **headers: str) -> None:
+            self.close_connection = True
+            events(f"refused {self.command} {self.path}: {why}")
+            self._reply(status, {"error": why}, headers)
+
+        def _origin_ok(self) -> str | None:
+            """Why the request must be refused before its body is read, or None."""
+            name, port = _host_name_and_port(self.headers.get("Host", ""))
+            if name not in hosts or port != self.server.server_address[1]:
+                return "host"
+            origin = self.headers.get("Origin")
+            if origin is not None and origin.rstrip("/").lower() != (
+                f"http://{self.headers.get('Host', '').strip().lower()}"
+            ):
+                return "origin"
+            return None
+
+        def _checked_body(self) -> dict | None:
+            """The JSON object of an authorised request, or None after refusing it."""
+            why = self._origin_ok()
+            if why == "host":
+                self._refuse(421, "unknown Host header (only the address serve listens on)")
+                return None
+            if why == "origin":
+                self._refuse(403, "cross-origin requests are refused")
+                return None
+            given = (self.headers.get("Authorization") or "").encode()
+            if not hmac.compare_digest(given, expected_auth):
+                challenge = {"WWW-Authenticate": 'Basic realm="activelabel"'}
+                self._refuse(401, "missing or wrong credentials", **challenge)
+                return None
+            kind = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            if kind != "application/json":
+                self._refuse(415, "the body must be application/json")
+                return None
+            if self.headers.get("Transfer-Encoding"):
+                self._refuse(411, "send a Content-Length, not a chunked body")
+                return None
+            length = self.headers.get("Content-Length", "")
+            if not length.strip().isdigit():
+                self._refuse(411, "a Content-Length is required")
+                return None
+            if int(length) > MAX_BODY:
+                self._refuse(413, f"the body is larger than {MAX_BODY} bytes")
+                return None
             try:
-                body = json.loads(self.rfile.read(length) or b"{}")
-            except json.JSONDecodeError:
-                return {}
-            return body if isinstance(body, dict) else {}
+                raw = self.rfile.read(int(length))
+            except TimeoutError:
+                self.close_connection = True
+                events(f"refused {self.command} {self.path}: the body did not arrive in time")
+                return None
+            if len(raw) < int(length):
+                self.close_connection = True
+                return None
+            try:
+                body = json.loads(raw or b"{}")
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                self._refuse(400, "the body is not JSON")
+                return None
+            if not isinstance(body, dict):
+                self._refuse(400, "the body must be a JSON object")
+                return None
+            return body
 
         def do_GET(self) -> None:  # noqa: N802
-            if self.path.rstrip("/") in ("", "/health"):
+            if self._origin_ok() is not None:
+                self._refuse(421, "unknown Host header or foreign Origin")
+            elif self.path.rstrip("/") in ("", "/health"):
                 self._reply(200, {"status": "UP", "model_class": "activelabel"})
             else:
                 self._reply(404, {"error": f"no such endpoint {self.path}"})
 
         def do_POST(self) -> None:  # noqa: N802
             path = self.path.rstrip("/")
-            body = self._body()
+            if path not in ("/setup", "/predict", "/webhook", "/train"):
+                self._refuse(404, f"no such endpoint {self.path}")
+                return
+            body = self._checked_body()
+            if body is None:
+                return
+            ready = predictor.classifier is not None
+            version = predictor.version if ready else "training"
             if path == "/setup":
-                self._reply(200, {"model_version": predictor.version})
+                self._reply(200, {"model_version": version})
             elif path == "/predict":
                 tasks = body.get("tasks") or []
-                texts = [str((t.get("data") or {}).get(TEXT_NAME, "")) for t in tasks]
+                if not isinstance(tasks, list):
+                    self._refuse(400, "'tasks' must be a list")
+                    return
+                texts = [
+                    str((t.get("data") or {}).get(TEXT_NAME, "")) if isinstance(t, dict) else ""
+                    for t in tasks
+                ]
+                predictions = predictor.predict(texts) if texts and ready else []
                 results = [
                     {
                         "result": [
@@ -126,19 +261,20 @@ def make_handler(predictor: Predictor, trigger: Trigger, log: Callable[[str], No
                             }
                         ],
                         "score": score,
-                        "model_version": predictor.version,
+                        "model_version": version,
                     }
-                    for label, score in (predictor.predict(texts) if texts else [])
+                    for label, score in predictions
                 ]
-                self._reply(200, {"results": results, "model_version": predictor.version})
+                self._reply(200, {"results": results, "model_version": version})
             elif path == "/webhook":
-                started = body.get("action") in ANNOTATION_ACTIONS and trigger.event()
+                action = body.get("action")
+                started = action in ANNOTATION_ACTIONS and trigger.event()
+                if action in ANNOTATION_ACTIONS and not started:
+                    events(trigger.describe(str(action)))
                 self._reply(200, {"round_started": bool(started)})
-            elif path == "/train":  # Label Studio's "start training" button
+            else:  # /train: Label Studio's "start training" button
                 started = trigger.every > 0 and trigger.event()
                 self._reply(200, {"round_started": bool(started)})
-            else:
-                self._reply(404, {"error": f"no such endpoint {self.path}"})
 
     return Handler
 
@@ -149,5 +285,19 @@ def make_server(
     predictor: Predictor,
     trigger: Trigger,
     log: Callable[[str], None] = lambda line: None,
+    *,
+    secret: str,
+    hosts: frozenset[str] | None = None,
+    events: Callable[[str], None] = lambda line: None,
 ) -> ThreadingHTTPServer:
-    return ThreadingHTTPServer((host, port), make_handler(predictor, trigger, log))
+    handler = make_handler(
+        predictor,
+        trigger,
+        log,
+        secret=secret,
+        hosts=allowed_hosts(host) if hosts is None else hosts,
+        events=events,
+    )
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server

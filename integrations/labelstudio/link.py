@@ -19,6 +19,7 @@ from activelabel.errors import ConfigError
 
 FOLDER = "labelstudio"
 CREDENTIALS = "credentials.toml"
+SERVE_SECRET = "serve-secret"
 ADMIN = "admin@activelabel.local"
 
 
@@ -73,3 +74,39 @@ def save_link(workspace: Path, link: Link) -> Path:
 
 def new_secret() -> str:
     return secrets.token_hex(20)
+
+
+def private_folder(folder: Path) -> list[str]:
+    """Create ``folder`` owner-only (0700), or make it so; returns what was fixed."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = folder.stat().st_mode & 0o777
+    if mode & 0o077:
+        os.chmod(folder, 0o700)
+        return [f"{folder}: was mode {mode:04o}, now 0700 (owner only)"]
+    return []
+
+
+def serve_secret(workspace: Path) -> str:
+    """The workspace's secret for ``activelabel serve`` (created once, owner-only).
+
+    Label Studio sends it as the password of HTTP basic auth (ML backend) and in the
+    ``Authorization`` header of the webhook; ``serve`` refuses every call without it.
+    """
+    path = workspace / FOLDER / SERVE_SECRET
+    private_folder(path.parent)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            os.chmod(path, 0o600)
+        secret = path.read_text(encoding="utf-8").strip()
+        if len(secret) < 32:
+            raise ConfigError(
+                f"{path}: the serve secret is shorter than 32 characters; delete the file and "
+                f"run 'activelabel serve' again (it makes a new one; use --connect to register it)"
+            ) from None
+        return secret
+    secret = secrets.token_hex(32)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secret + "\n")
+    return secret

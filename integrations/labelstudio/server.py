@@ -243,8 +243,9 @@ def start_server(
     ``username`` must look like an e-mail address; ``token`` (6 to 40 characters) becomes the
     admin's API token on the first start of a fresh ``data_dir`` (later starts keep the token
     stored in that data folder). The first start migrates the database (about a minute); later
-    starts take a few seconds. The server runs in its own process session: stop it with
-    :func:`stop_server`. Its output goes to ``log_path`` (default ``data_dir/label-studio.log``).
+    starts take a few seconds. The server runs in its own process session with umask 077 (its
+    database holds the API token): stop it with :func:`stop_server`. Its output goes to
+    ``log_path`` (default ``data_dir/label-studio.log``).
     """
     exe = label_studio_executable(venv)
     if not exe.exists():
@@ -261,7 +262,7 @@ def start_server(
             f"the Label Studio user name must be an e-mail address, not {username!r}"
         )
     data_dir = Path(data_dir).expanduser().resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     log_path = Path(log_path) if log_path is not None else data_dir / "label-studio.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     if port is None:
@@ -283,7 +284,8 @@ def start_server(
         str(data_dir),
     ]
     env = server_env(data_dir, username, password, token)
-    with open(log_path, "ab") as log:
+    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(log_fd, "ab") as log:
         try:
             proc = subprocess.Popen(
                 cmd,
@@ -294,6 +296,7 @@ def start_server(
                 cwd=str(data_dir),
                 start_new_session=True,
                 close_fds=True,
+                umask=0o077,  # its database holds the API token: owner-only files
             )
         except OSError as exc:
             raise LabelStudioSetupError(
