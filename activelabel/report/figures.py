@@ -122,7 +122,8 @@ def learning_curves(
 ) -> Path:
     """Accuracy and macro-F1 against labels, one line per run with its seed band.
 
-    Lines are seed means; the shaded band spans min to max over seeds. A dashed line marks
+    Lines are seed means; with several seeds a shaded band spans min to max over seeds. The
+    baseline is dashed with square markers and drawn on top. A thin dashed black line marks
     chance accuracy and a dotted one the 95 %-of-random target. ``log_x`` draws the label axis
     on a log scale (points at 0 labels are left out), which spreads out the first labels.
     """
@@ -138,16 +139,18 @@ def learning_curves(
             n_seeds = max(n_seeds, int(c.n_seeds.max()))
             colour = colours.get(run, BASELINE_COLOUR)
             is_base = run == baseline
-            ax.fill_between(c.n_labels, c.lo, c.hi, color=colour, alpha=0.15, linewidth=0)
-            ax.plot(
+            if c.n_seeds.max() > 1:
+                ax.fill_between(c.n_labels, c.lo, c.hi, color=colour, alpha=0.15, linewidth=0)
+            ax.plot(  # the baseline dashed and on top, so a curve on it cannot hide it
                 c.n_labels,
                 c.mean,
                 color=colour,
-                linewidth=2.4 if is_base else 1.8,
-                marker="o",
-                markersize=3.2,
+                linewidth=2.0 if is_base else 1.8,
+                linestyle="--" if is_base else "-",
+                marker="s" if is_base else "o",
+                markersize=4.0 if is_base else 3.2,
                 label=f"{run} (n={int(c.n_seeds.max())})",
-                zorder=3 if is_base else 4,
+                zorder=5 if is_base else 4,
             )
         if metric == "accuracy":
             if chance is not None:
@@ -182,7 +185,9 @@ def learning_curves(
         handles,
         labels,
         loc="outside right center",
-        title=f"run (n = seeds)\nline: mean over seeds\nband: {BAND}",
+        title=f"run (n = seeds)\nline: mean over seeds\nband: {BAND}"
+        if n_seeds > 1
+        else "run (one seed)",
         title_fontsize=8,
         frameon=False,
     )
@@ -232,17 +237,22 @@ def rare_recall(
         return None
     fig = _figure(8.5, 4.2)
     ax = fig.subplots()
+    n_seeds = max(int(c.n_seeds.max()) for c in curves)
     for c in curves:
         colour = colours.get(c.run, BASELINE_COLOUR)
-        ax.fill_between(c.n_labels, c.lo, c.hi, color=colour, alpha=0.15, linewidth=0)
+        is_base = c.run == baseline
+        if n_seeds > 1:
+            ax.fill_between(c.n_labels, c.lo, c.hi, color=colour, alpha=0.15, linewidth=0)
         ax.plot(
             c.n_labels,
             c.mean,
             color=colour,
-            linewidth=2.4 if c.run == baseline else 1.8,
-            marker="o",
-            markersize=3.2,
+            linewidth=2.0 if is_base else 1.8,
+            linestyle="--" if is_base else "-",
+            marker="s" if is_base else "o",
+            markersize=4.0 if is_base else 3.2,
             label=f"{c.run} (n={int(c.n_seeds.max())})",
+            zorder=5 if is_base else 4,
         )
     if spans_decades(points, mode):
         _log_label_axis(ax, mode_points)
@@ -253,7 +263,9 @@ def rare_recall(
     ax.set_title(f"Recall of the rarest topic: {short_name(class_name, 40)}")
     fig.legend(
         loc="outside right center",
-        title=f"run (n = seeds)\nline: mean over seeds\nband: {BAND}",
+        title=f"run (n = seeds)\nline: mean over seeds\nband: {BAND}"
+        if n_seeds > 1
+        else "run (one seed)",
         title_fontsize=8,
         frameon=False,
     )

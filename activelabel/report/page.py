@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -241,6 +242,19 @@ def _figure_html(src: Path, alt: str, caption: str, css: str = "") -> str:
 # --------------------------------------------------------------------------- write_report
 
 
+def _seeds(points: Sequence[CurvePoint], mode: str) -> int:
+    return len({p.seed for p in points if p.mode == mode})
+
+
+def _figures(page: Path | str) -> set[str]:
+    """The PNG names a report page shows (of a page file, if it exists, or of page text)."""
+    if isinstance(page, Path):
+        if not page.is_file():
+            return set()
+        page = page.read_text(encoding="utf-8", errors="replace")
+    return {html.unescape(n) for n in re.findall(r'<img src="([^"/\\]+\.png)"', page)}
+
+
 def _default_confusion_points(points: Sequence[CurvePoint], mode: str) -> list[CurvePoint]:
     """Each run's last step of seed 0 (or its lowest seed) in ``mode``."""
     chosen = []
@@ -350,9 +364,13 @@ def write_report(
         )
         caption = (
             f"{ms.label}: accuracy and macro-F1 on the test set against the number of labels. "
-            "Lines are means over seeds, shaded bands span min to max over seeds; "
-            + ("random is grey" if ms.baseline else "no random baseline in this mode")
-            + (f"; dashed line: chance ({_pct(chance)})" if chance is not None else "")
+            + (
+                "Lines are means over seeds, shaded bands span min to max over seeds; "
+                if _seeds(points, ms.mode) > 1
+                else "One seed: lines show its values (no band); "
+            )
+            + ("random is grey and dashed" if ms.baseline else "no random baseline in this mode")
+            + (f"; thin black dashed line: chance ({_pct(chance)})" if chance is not None else "")
             + (
                 f"; dotted line: 95 % of random's final accuracy ({_pct(ms.target)})"
                 if ms.target
@@ -499,6 +517,8 @@ def write_report(
         ]
     )
     index = out_dir / "index.html"
+    for stale in _figures(index) - _figures(page):  # an earlier report's figures go
+        (out_dir / stale).unlink(missing_ok=True)
     index.write_text(page, encoding="utf-8")
     (out_dir / "summary.md").write_text("\n".join(md).rstrip() + "\n", encoding="utf-8")
     return index

@@ -16,6 +16,7 @@ Definitions (docs/report.md explains them for readers):
   the baseline's (``random``) final seed-mean accuracy; ``None`` means "not reached";
 - **final** accuracy / macro-F1: each seed's point with the largest ``n_labels``, mean ± sd;
 - **recall at a budget**: for each seed, the point with the largest ``n_labels`` <= budget;
+  seeds whose curve ends below the budget are left out (no value is carried forward);
 - **accuracy at a label count**: each seed's accuracy at exactly that many labels, interpolated
   linearly between its steps, for the seeds whose curve spans the count;
 - the **rarest topic** is followed only when the corpus really has one: its count is at most
@@ -223,9 +224,12 @@ def class_recall(point: CurvePoint, cls: int) -> float:
 def recall_at_budget(
     points: Sequence[CurvePoint], run: str, mode: str, cls: int, budget: int
 ) -> MeanSd | None:
-    """Recall of class ``cls`` at ``budget`` labels, mean ± sd over the run's seeds."""
+    """Recall of class ``cls`` at ``budget`` labels, mean ± sd over the run's seeds that reached
+    ``budget`` (a seed that stopped below it has no value there, not its last one again)."""
     values = []
     for pts in by_seed(select(points, run=run, mode=mode)).values():
+        if max(p.n_labels for p in pts) < budget:
+            continue
         p = point_at_budget(pts, budget)
         if p is not None:
             values.append(class_recall(p, cls))

@@ -283,3 +283,39 @@ def test_write_report_rejects_bad_input(tmp_path, points):
         write_report(tmp_path, points, CLASSES[:3], title="mismatch")
     with pytest.raises(ReportError, match="corpus_counts"):
         write_report(tmp_path, points, CLASSES, title="x", corpus_counts=[1, 2])
+
+
+def test_rare_recall_is_not_carried_past_the_end_of_a_curve(points):
+    # margin's curves end at 100 labels: at 110 it has no value (not its last one again)
+    assert S.recall_at_budget(points, "margin", "frozen", 4, 110) is None
+    at110 = S.recall_at_budget(points, "entropy", "frozen", 4, 110)  # entropy reaches 120
+    assert at110.mean == pytest.approx((4 + 5 + 6) / 18)  # its point at 100 labels (step 4)
+    (summary,) = S.summarise(points, rare_class=4, budgets=(100, 120))
+    assert summary.get("random").rare_recall[120] is None
+    assert summary.get("entropy").rare_recall[120] is not None
+
+
+def test_one_seed_has_no_band_and_random_is_drawn_dashed(tmp_path):
+    one_seed = [p for p in make_points() if p.seed == 0]
+    html_text = write_report(tmp_path, one_seed, CLASSES, title="one seed").read_text()
+    assert "One seed: lines show its values (no band)" in html_text
+    assert "min to max" not in html_text
+    assert "random is grey and dashed" in html_text
+    three = write_report(tmp_path / "three", make_points(), CLASSES, title="three seeds")
+    assert "shaded bands span min to max over seeds" in three.read_text()
+
+
+def test_a_new_report_removes_the_figures_of_the_last_one(tmp_path):
+    points = make_points()
+    first = [p for p in points if p.run == "margin" and p.seed == 0 and p.n_labels == 40]
+    write_report(tmp_path, points, CLASSES, title="first", confusion_points=first)
+    old = tmp_path / "confusion_frozen_margin_s0_n40.png"
+    assert old.is_file()
+    (tmp_path / "my-notes.png").write_bytes(b"not the report's")  # not shown by the report
+    second = [p for p in points if p.run == "margin" and p.seed == 0 and p.n_labels == 60]
+    index = write_report(tmp_path, points, CLASSES, title="second", confusion_points=second)
+    assert not old.exists()
+    assert (tmp_path / "confusion_frozen_margin_s0_n60.png").is_file()
+    assert (tmp_path / "my-notes.png").is_file()
+    shown = set(re.findall(r'<img src="([^"]+)"', index.read_text()))
+    assert shown == {p.name for p in tmp_path.glob("*.png")} - {"my-notes.png"}
