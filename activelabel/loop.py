@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +26,7 @@ from activelabel.evaluation import Evaluation
 from activelabel.faults import checkpoint
 from activelabel.store import RoundRecord, Selection, now
 from activelabel.strategies import make_strategy
+from activelabel.strategies.reasons import explain
 from activelabel.workspace import Workspace
 
 STOPPING_SET_SIZE = 1000
@@ -162,6 +164,7 @@ def _run_round(
     checkpoint("select")
     names = data.class_names
     probabilities = choice.scored.probabilities if choice.scored is not None else None
+    counts = Counter(names[int(c)] for c in data.y)
     selections = []
     for rank, (row, arm) in enumerate(zip(choice.rows, choice.arms, strict=True)):
         p = probabilities[row] if trusted and probabilities is not None else None
@@ -173,6 +176,7 @@ def _run_round(
                 arm=arm,
                 predicted=None if p is None else names[int(p.argmax())],
                 confidence=None if p is None else float(p.max()),
+                reason=explain(p, names, arm, spec, counts),
             )
         )
     training = trained_on(classifier, len(data.labelled))

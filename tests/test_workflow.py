@@ -105,3 +105,47 @@ def test_bad_config_value_names_the_key(workspace):
     (workspace / "activelabel.toml").write_text(text)
     result = run("status", str(workspace))
     assert result.exit_code == 1 and "model.mode must be one of" in result.output
+
+
+def test_rounds_store_why_each_headline_was_picked(workspace):
+    assert run("round", str(workspace), "--rounds", "2").exit_code == 0
+    ws = Workspace.open(workspace)
+    first, second = ws.store.selections(round=0), ws.store.selections(round=1)
+    assert all(s.reason and s.reason.startswith("First batch") for s in first if s.arm == "active")
+    active = [s for s in second if s.arm == "active"]
+    assert active and all("unsure between" in s.reason for s in active)  # the default: margin
+    assert all(s.reason.startswith("Picked at random") for s in second if s.arm == "random")
+    top = active[0]
+    assert f"{top.predicted} ({100 * top.confidence:.0f} %)" in top.reason
+
+
+MIGRATED = [("rounds", "label_watermark"), ("rounds", "training"), ("selections", "reason")]
+
+
+def test_a_version_1_state_file_gains_the_reason_column(workspace):
+    assert run("round", str(workspace)).exit_code == 0
+    db = sqlite3.connect(workspace / "state.sqlite")
+    for table, column in MIGRATED:  # as version 1 wrote it
+        db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    ws = Workspace.open(workspace)
+    assert ws.store.db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert len(ws.store.selections()) == 10 and {s.reason for s in ws.store.selections()} == {None}
+    ws.store.close()
+    assert run("round", str(workspace), "--force").exit_code == 0
+    assert all(s.reason for s in Workspace.open(workspace).store.selections(round=1))
+
+
+def test_init_names_the_next_step_for_each_annotator(tmp_path, small_corpus, tiny_model):
+    made = run(
+        "init", tmp_path / "ls", "--corpus", small_corpus, "--model", tiny_model,
+        "--annotator", "labelstudio",
+    )  # fmt: skip
+    assert f"Next: activelabel labelstudio up {tmp_path / 'ls'} (starts Label Studio)" in (
+        made.output
+    )
+    made = run("init", tmp_path / "o", "--corpus", small_corpus, "--model", tiny_model)
+    assert f"Next: activelabel round {tmp_path / 'o'}" in made.output
+    assert "labelstudio up" not in made.output
