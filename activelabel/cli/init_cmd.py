@@ -156,7 +156,8 @@ def init_command(
     console.print(
         f"Workspace [bold]{workspace}[/]: {summary.pool} pool, {summary.test} test, "
         f"{len(summary.classes)} classes (chance {100 / len(summary.classes):.2f} %). "
-        + _next_step(workspace, config)
+        + _next_step(workspace, config),
+        soft_wrap=True,
     )
 
 

@@ -55,7 +55,14 @@ def install_command(venv: Path | None) -> None:
     default=None,
     help="Label Studio's data folder (default: WORKSPACE/labelstudio/data).",
 )
-def up_command(workspace: Path, port: int | None, data_dir: Path | None) -> None:
+@click.option(
+    "--wait",
+    type=click.IntRange(min=10),
+    default=300,
+    show_default=True,
+    help="Seconds to wait for the server to answer (a first start migrates its database).",
+)
+def up_command(workspace: Path, port: int | None, data_dir: Path | None, wait: int) -> None:
     """Start Label Studio for WORKSPACE on 127.0.0.1, create its labelling project, and switch
     the workspace to the labelstudio annotator. The first start takes about a minute."""
     from activelabel.integrations.labelstudio import (
@@ -94,12 +101,15 @@ def up_command(workspace: Path, port: int | None, data_dir: Path | None) -> None
             password=link.password,
             token=link.token,
             port=port,
+            timeout=wait,
         )
         link.url, link.pid, link.data_dir = info.url, info.pid, str(info.data_dir)
         save_link(workspace, link)
         fixed += check_data_dir(info.data_dir, fix=True)
     for line in fixed:
-        console.print(f"[yellow]note:[/] {line} (Label Studio's data holds the API token)")
+        console.print(
+            f"[yellow]note:[/] {line} (Label Studio's data holds the API token)", soft_wrap=True
+        )
     if config.loop.annotator != "labelstudio" or config.labelstudio.url:
         config.loop.annotator = "labelstudio"
         config.labelstudio.url = ""
@@ -109,7 +119,8 @@ def up_command(workspace: Path, port: int | None, data_dir: Path | None) -> None
     annotator = LabelStudioAnnotator.for_workspace(Workspace.open(workspace))
     console.print(
         f"Label Studio: {link.url}/projects/{annotator.project_id} — log in as "
-        f"{link.username}, password in {workspace}/labelstudio/credentials.toml"
+        f"{link.username}, password in {workspace}/labelstudio/credentials.toml",
+        soft_wrap=True,
     )
 
 
@@ -146,15 +157,19 @@ def status_command(workspace: Path) -> None:
     console.print(
         f"{link.url}: {'running' if alive else 'not answering'}"
         + (f", pid {link.pid}" if link.pid else "")
-        + (f", project {link.url}/projects/{link.project_id}" if link.project_id else "")
+        + (f", project {link.url}/projects/{link.project_id}" if link.project_id else ""),
+        soft_wrap=True,
     )
     if link.data_dir:
         data = Path(link.data_dir)
-        console.print(f"data: {data}; log: {data / 'label-studio.log'}")
+        console.print(f"data: {data}; log: {data / 'label-studio.log'}", soft_wrap=True)
         for problem in check_data_dir(data, fix=False):
-            console.print(f"[yellow]warning:[/] {problem}; 'activelabel labelstudio up' fixes it")
+            console.print(
+                f"[yellow]warning:[/] {problem}; 'activelabel labelstudio up' fixes it",
+                soft_wrap=True,
+            )
     if alive and link.project_id and link.token:
-        console.print(task_counts(link.url, link.token, link.project_id))
+        console.print(task_counts(link.url, link.token, link.project_id), soft_wrap=True)
 
 
 def task_counts(url: str, token: str, project_id: int) -> str:

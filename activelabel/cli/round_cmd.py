@@ -63,7 +63,7 @@ def round_command(workspace: Path, rounds: int, batch_size: int | None, force: b
         for problem in result.problems:
             console.print(f"[yellow]warning:[/] {problem}")
         if result.round > 0:
-            console.print(pull_summary(ws, annotator, result, skipped_before))
+            console.print(pull_summary(ws, annotator, result, skipped_before), soft_wrap=True)
         accuracy = percent(result.evaluation.accuracy if result.evaluation else None)
         line = (
             f"round {result.round}: {result.n_labels} labels (+{result.new_labels}), "

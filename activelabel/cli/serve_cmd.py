@@ -12,6 +12,11 @@ from activelabel.cli.app import cli
 from activelabel.cli.ui import console, percent, phases
 
 
+def say(*objects: object) -> None:
+    """One unwrapped line per event: logs stay greppable."""
+    console.print(*objects, soft_wrap=True)
+
+
 @cli.command("serve")
 @click.argument("workspace", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
@@ -76,15 +81,13 @@ def serve_command(
             try:
                 predictor.retrain()
             except Exception as exc:  # the server keeps answering /health and refusing rounds
-                console.print(f"[red]training failed:[/] {exc}")
+                say(f"[red]training failed:[/] {exc}")
                 return
-            console.print(f"model {predictor.version} ready (trained on {n_labels} labels)")
+            say(f"model {predictor.version} ready (trained on {n_labels} labels)")
 
     def one_round() -> None:
         own = Workspace.open(workspace)
-        console.print(
-            f"{trigger.every} annotations arrived, round {own.store.next_round()} started"
-        )
+        say(f"{trigger.every} annotations arrived, round {own.store.next_round()} started")
         with training:
             try:
                 annotator = make_annotator(own)
@@ -92,23 +95,21 @@ def serve_command(
                 with phases(plain=True) as phase:
                     result = run_round(own, annotator, force=True, phase=phase)
                 for problem in result.problems:
-                    console.print(f"[yellow]warning:[/] {problem}")
-                console.print(pull_summary(own, annotator, result, skipped_before))
+                    say(f"[yellow]warning:[/] {problem}")
+                say(pull_summary(own, annotator, result, skipped_before))
                 accuracy = percent(result.evaluation.accuracy if result.evaluation else None)
-                console.print(
+                say(
                     f"round {result.round} done: accuracy {accuracy}, {result.n_labels} labels "
                     f"(+{result.new_labels}), sent {len(result.selected)} headlines"
                 )
             except Exception as exc:  # a failed round must not stop the server
-                console.print(f"[red]round failed:[/] {exc}")
+                say(f"[red]round failed:[/] {exc}")
                 return
         train()
 
     every = ws.config.loop.batch_size if round_every is None else round_every
     trigger = Trigger(every or NEVER, one_round)
-    server = make_server(
-        host, port, predictor, trigger, secret=secret, events=lambda line: console.print(line)
-    )
+    server = make_server(host, port, predictor, trigger, secret=secret, events=say)
     url = f"http://{host}:{server.server_address[1]}"
     serving = threading.Thread(target=server.serve_forever, daemon=True)
     serving.start()  # before registering: Label Studio checks /health right away
@@ -120,7 +121,7 @@ def serve_command(
             registered = _register(ws, url, secret)
         rounds = ws.store.rounds()
         latest = f"round-{rounds[-1].round}" if rounds else "untrained"
-        console.print(
+        say(
             f"Serving {url}; training the model on {len(ws.store.active_labels())} labels "
             f"(latest round: {latest}); "
             + (f"a round every {every} annotations" if every else "no rounds (--round-every 0)")
@@ -186,7 +187,7 @@ def _register(ws, url: str, secret: str) -> tuple[int, int]:
             headers={"Authorization": basic_auth(secret)},
         ),
     )
-    console.print(f"Registered {url} as ML backend and webhook of project {project}")
+    say(f"Registered {url} as ML backend and webhook of project {project}")
     return int(backend.id), int(hook.id)
 
 
@@ -204,6 +205,6 @@ def _unregister(ws, backend_id: int, hook_id: int) -> None:
         call(client, "removing the ML backend", lambda: client.ml.delete(id=backend_id))
         call(client, "removing the webhook", lambda: client.webhooks.delete(hook_id))
     except ActiveLabelError as exc:
-        console.print(f"[yellow]warning:[/] could not unregister from Label Studio: {exc}")
+        say(f"[yellow]warning:[/] could not unregister from Label Studio: {exc}")
         return
-    console.print("Removed the ML backend and webhook from the Label Studio project")
+    say("Removed the ML backend and webhook from the Label Studio project")

@@ -57,7 +57,7 @@ def print_status(ws: Workspace) -> None:
         )
     console.print(table)
     for line in waiting_lines(ws):
-        console.print(line)
+        console.print(line, soft_wrap=True)
     signal = stop_signal(rounds, ws.class_names)
     if signal is not None:
         colour = "green" if signal.suggest_stop else "cyan"

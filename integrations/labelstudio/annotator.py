@@ -15,9 +15,10 @@ from activelabel.store import NewLabel, Store
 from activelabel.workspace import Workspace
 
 INSTRUCTIONS = (
-    "Pick the one topic that fits the headline best. The model's suggestion is pre-selected "
-    "when there is one: check it, change it if it is wrong, then submit. Skip a headline only "
-    "if no topic fits."
+    "Pick the one topic that fits the headline best. The model's guess of the latest round is "
+    "pre-selected: if it is right, just press Submit (Ctrl+Enter); if it is wrong, click the "
+    "right topic or press its key. Pressing the key of the topic already selected clears it "
+    "(press it again to select it). Skip a headline only if no topic fits."
 )
 
 
@@ -69,7 +70,8 @@ class LabelStudioAnnotator(Annotator):
 
     def push(self, batch: list[BatchItem]) -> dict[int, int | None]:
         items = [
-            PushItem(b.item_id, b.text, b.round, b.predicted, b.confidence, b.arm) for b in batch
+            PushItem(b.item_id, b.text, b.round, b.predicted, b.confidence, b.arm, b.reason)
+            for b in batch
         ]
         return dict(push_batch(self.client, self.project_id, items))
 

@@ -14,6 +14,8 @@ from .errors import LabelStudioError, LabelStudioNotFoundError
 __all__ = [
     "TEXT_NAME",
     "CHOICES_NAME",
+    "GUESS_KEY",
+    "WHY_KEY",
     "hotkeys",
     "label_config",
     "config_topics",
@@ -24,6 +26,9 @@ __all__ = [
 TEXT_NAME = "text"
 #: name of the ``<Choices>`` tag; annotation results carry it as ``from_name``
 CHOICES_NAME = "topic"
+#: task data keys of the model's guess and of why the headline was picked (shown as headers)
+GUESS_KEY = "guess"
+WHY_KEY = "why"
 
 _HOTKEYS = [str(d) for d in range(1, 10)] + list(string.ascii_lowercase)
 
@@ -58,7 +63,9 @@ def _check_topics(topics: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
 def label_config(topics: Sequence[tuple[str, str]]) -> str:
     """Label Studio XML for single-choice topic classification of a headline.
 
-    ``topics`` is a list of ``(name, description)``. Each topic becomes a radio choice with a
+    Above the topics, two lines come from the task's data: the model's guess with its
+    confidence (``guess``) and why the headline was picked (``why``). ``topics`` is a list of
+    ``(name, description)``. Each topic becomes a radio choice with a
     hotkey (1-9, then a-z) and its description as hover hint; below the choices, a legend lists
     every topic with its hotkey and description.
     """
@@ -67,7 +74,9 @@ def label_config(topics: Sequence[tuple[str, str]]) -> str:
     view = ET.Element("View")
     ET.SubElement(view, "Header", value="Headline")
     ET.SubElement(view, "Text", name=TEXT_NAME, value=f"${TEXT_NAME}")
-    ET.SubElement(view, "Header", value="Topic (pick one; the model's guess is pre-selected)")
+    ET.SubElement(view, "Header", value=f"${GUESS_KEY}", size="5")
+    ET.SubElement(view, "Header", value=f"${WHY_KEY}", size="6", underline="false")
+    ET.SubElement(view, "Header", value="Topic: pick one (Submit keeps the selected one)")
     choices = ET.SubElement(
         view,
         "Choices",
@@ -75,7 +84,10 @@ def label_config(topics: Sequence[tuple[str, str]]) -> str:
         toName=TEXT_NAME,
         choice="single-radio",
         required="true",
-        requiredMessage="Pick one topic, or skip the task if none fits",
+        requiredMessage=(
+            "No topic is selected. Pressing the key of the selected topic clears it: press it "
+            "again, pick another topic, or skip the task if none fits"
+        ),
         showInline="false",
     )
     for (name, description), key in zip(checked, keys, strict=True):

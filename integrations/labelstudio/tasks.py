@@ -17,7 +17,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 
 from .client import call
 from .errors import LabelStudioError, LabelStudioNotFoundError, LabelStudioServerError
-from .project import CHOICES_NAME, TEXT_NAME
+from .project import CHOICES_NAME, GUESS_KEY, TEXT_NAME, WHY_KEY
 
 __all__ = [
     "PushItem",
@@ -52,6 +52,7 @@ class PushItem:
     predicted: str | None = None
     confidence: float | None = None
     arm: str = "active"
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ def _as_item(item: PushItem | Mapping[str, Any]) -> PushItem:
                 predicted=item.get("predicted"),
                 confidence=item.get("confidence"),
                 arm=item.get("arm", "active"),
+                reason=item.get("reason"),
             )
         except (KeyError, TypeError) as exc:
             raise LabelStudioError(
@@ -94,11 +96,29 @@ def _as_item(item: PushItem | Mapping[str, Any]) -> PushItem:
     return obj
 
 
+_ARM_REASONS = {"review": "Sent for review: the model is confident; check its guess."}
+
+
+def guess(predicted: str | None, confidence: float | None) -> str:
+    """The model's guess as the labelling page shows it above the topics."""
+    if predicted is None:
+        return "No model guess yet (no labels so far): pick the topic yourself."
+    sure = f" ({100 * confidence:.0f} % sure)" if confidence is not None else ""
+    return f"The model's guess: {predicted}{sure}."
+
+
 def task_payload(item: PushItem | Mapping[str, Any]) -> dict[str, Any]:
     """The import payload of one task (data, and the prediction when there is one)."""
     it = _as_item(item)
     task: dict[str, Any] = {
-        "data": {TEXT_NAME: it.text, ID_KEY: it.item_id, "round": it.round, "arm": it.arm}
+        "data": {
+            TEXT_NAME: it.text,
+            ID_KEY: it.item_id,
+            "round": it.round,
+            "arm": it.arm,
+            GUESS_KEY: guess(it.predicted, it.confidence),
+            WHY_KEY: it.reason or _ARM_REASONS.get(it.arm, ""),
+        }
     }
     if it.predicted is not None:
         prediction: dict[str, Any] = {

@@ -27,6 +27,8 @@ from activelabel.integrations.labelstudio import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
+#: a first start migrates the database: about a minute alone, several on a loaded machine
+START_TIMEOUT = float(os.environ.get("ACTIVELABEL_LABELSTUDIO_START_TIMEOUT", "600"))
 TAXONOMY = REPO / "data" / "taxonomies" / "iptc-media-topics.toml"
 
 
@@ -73,6 +75,7 @@ class LiveServer:
             token=self.token,
             port=self.info.port,
             log_path=self.info.log_path,
+            timeout=START_TIMEOUT,
         )
         return time.perf_counter() - t0
 
@@ -98,7 +101,9 @@ def ls_server(tmp_path_factory) -> Iterator[LiveServer]:
     password = secrets.token_urlsafe(12)
     token = secrets.token_hex(20)
     t0 = time.perf_counter()
-    info = start_server(venv, data_dir, username=username, password=password, token=token)
+    info = start_server(
+        venv, data_dir, username=username, password=password, token=token, timeout=START_TIMEOUT
+    )
     server = LiveServer(venv, data_dir, username, password, token, info)
     took = server.timings["up (first start, migrations)"] = time.perf_counter() - t0
     print(f"\n[labelstudio] server up at {info.url} in {took:.1f} s")

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from activelabel.integrations.labelstudio import PushItem, ensure_project, push_batch
+from activelabel.integrations.labelstudio.annotator import INSTRUCTIONS
+from activelabel.integrations.labelstudio.project import hotkeys
 
 from .conftest import REPO, skip_or_fail
 
@@ -66,6 +68,29 @@ def browser_page():
         shutil.rmtree(profile, ignore_errors=True)
 
 
+def login(page, server) -> None:
+    page.goto(f"{server.url}/user/login/")
+    if "/user/login" not in page.url:
+        return  # already logged in
+    page.fill("input[name=email]", server.username)
+    page.fill("input[name=password]", server.password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/user/login" not in url, timeout=60_000)
+
+
+def open_task(page, server, project: int, task: int, headline: str) -> None:
+    login(page, server)
+    page.goto(f"{server.url}/projects/{project}/data?task={task}")
+    page.locator(".lsf-choice__item").first.wait_for(timeout=90_000)
+    page.get_by_text(headline, exact=True).first.wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)  # let the prediction settle into the form
+
+
+def checked_topics(page) -> list[str]:
+    radios = page.locator("input.ant-radio-input")
+    return radios.evaluate_all("els => els.filter(e => e.checked).map(e => e.name)")
+
+
 def test_labelling_page_shows_headline_topics_and_prediction(
     client, ls_server, topics, topic_names, browser_page
 ):
@@ -73,32 +98,26 @@ def test_labelling_page_shows_headline_topics_and_prediction(
     headline = "Flood waters rise as storm batters the coast"
     predicted = "disaster, accident and emergency incident"
     assert predicted in topic_names
+    why = (
+        "Picked because the model is unsure between disaster, accident and emergency incident "
+        "(81 %) and weather (9 %)."
+    )
     batch = [
-        PushItem(1, headline, 0, predicted, 0.81, "active"),
+        PushItem(1, headline, 0, predicted, 0.81, "active", why),
         PushItem(2, "Central bank raises interest rates again", 0, topic_names[4], 0.6),
     ]
     task_id = push_batch(client, pid, batch)[1]
 
     page = browser_page
-    page.goto(f"{ls_server.url}/user/login/")
-    page.fill("input[name=email]", ls_server.username)
-    page.fill("input[name=password]", ls_server.password)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/user/login" not in url, timeout=60_000)
-
-    page.goto(f"{ls_server.url}/projects/{pid}/data?task={task_id}")
-    editor = page.locator(".lsf-choice__item").first
-    editor.wait_for(timeout=90_000)
-    page.get_by_text(headline, exact=True).first.wait_for(timeout=30_000)
-    page.wait_for_timeout(1000)  # let the prediction settle into the form
-
-    radios = page.locator("input.ant-radio-input")
-    names = radios.evaluate_all("els => els.map(e => e.name)")
-    checked = radios.evaluate_all("els => els.filter(e => e.checked).map(e => e.name)")
+    open_task(page, ls_server, pid, task_id, headline)
+    names = page.locator("input.ant-radio-input").evaluate_all("els => els.map(e => e.name)")
+    checked = checked_topics(page)
     assert names == topic_names, "every topic is offered, in taxonomy order"
     assert checked == [predicted], "the model's prediction is pre-selected"
     body = page.inner_text("body")
     assert headline in body
+    assert f"The model's guess: {predicted} (81 % sure)." in body
+    assert why in body
     for name, description in topics:
         assert name in body
         assert description[:40] in body  # the legend shows each description
@@ -106,3 +125,48 @@ def test_labelling_page_shows_headline_topics_and_prediction(
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))
     assert Path(SCREENSHOT).stat().st_size > 10_000
+
+
+def test_submit_keeps_the_guess_and_its_key_clears_it(
+    client, ls_server, topics, topic_names, browser_page
+):
+    """What the labelling guide tells people, done with the keyboard in the real page."""
+    pid = ensure_project(client, "activelabel keyboard check", topics, INSTRUCTIONS)
+    guessed, other = topic_names[3], topic_names[6]
+    key, other_key = hotkeys(len(topic_names))[3], hotkeys(len(topic_names))[6]
+    first = "Parliament passes the budget after a long night"
+    untrained = "Local team celebrates promotion with parade"
+    tasks = push_batch(
+        client,
+        pid,
+        [PushItem(1, first, 1, guessed, 0.55), PushItem(2, untrained, 0)],
+    )
+    page = browser_page
+
+    open_task(page, ls_server, pid, tasks[1], first)
+    assert checked_topics(page) == [guessed], "the guess is pre-selected"
+    page.keyboard.press(key)  # Label Studio toggles: the selected topic's key clears it
+    assert checked_topics(page) == []
+    page.keyboard.press("Control+Enter")  # Submit with nothing selected is refused, and says why
+    page.get_by_text("Pressing the key of the selected topic clears it").first.wait_for(
+        timeout=10_000
+    )
+    assert client.annotations.list(id=tasks[1]) == []
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(500)
+    page.keyboard.press(key)  # pressed again: selected again
+    assert checked_topics(page) == [guessed]
+    page.keyboard.press("Control+Enter")  # Submit keeps the guess
+    deadline = 0
+    while not client.annotations.list(id=tasks[1]) and deadline < 60:
+        page.wait_for_timeout(500)
+        deadline += 1
+    [annotation] = client.annotations.list(id=tasks[1])
+    assert annotation.result[0]["value"]["choices"] == [guessed]
+
+    open_task(page, ls_server, pid, tasks[2], untrained)
+    assert checked_topics(page) == [], "round 0 has no guess to pre-select"
+    body = page.inner_text("body")
+    assert "No model guess yet" in body and "The model's guess:" not in body
+    page.keyboard.press(other_key)  # another topic's key picks it
+    assert checked_topics(page) == [other]

@@ -173,3 +173,36 @@ def test_token_never_printed_logged_or_reported(workspace, ls_server):
         for row in db.execute(f"SELECT * FROM {table}")
     ]
     assert not [text for text in outputs if ls_server.token in text]
+
+
+def test_pull_summary_names_new_edited_skipped_and_deleted(workspace, client):
+    assert run("round", str(workspace)).exit_code == 0
+    ws = Workspace.open(workspace)
+    project_id = int(
+        __import__("tomllib").loads(credentials_path(workspace).read_text())["project_id"]
+    )
+    annotate(client, ws, project_id, 0, skip=1)
+    second = run("round", str(workspace))
+    assert second.exit_code == 0, second.output
+    assert "pulled: 7 new labels, 0 edited, 1 skipped (not used for training), 0 deleted" in (
+        second.output
+    )
+    labels = ws.store.active_labels()
+    tasks = tasks_of(client, project_id)
+    edited, deleted = [s.item_id for s in ws.store.selections(round=0) if s.item_id in labels][:2]
+    other = next(name for name in ws.class_names if name != labels[edited])
+    [annotation] = client.annotations.list(id=tasks[edited].id)
+    client.annotations.update(id=annotation.id, result=choice(other))
+    [annotation] = client.annotations.list(id=tasks[deleted].id)
+    client.annotations.delete(id=annotation.id)
+    third = run("round", str(workspace), "--force")
+    assert third.exit_code == 0, third.output
+    assert (
+        "pulled: 0 new labels, 1 edited, 0 skipped (not used for training), "
+        "1 deleted (labels withdrawn)" in third.output
+    )
+    assert ws.store.active_labels()[edited] == other and deleted not in ws.store.active_labels()
+    # the withdrawn headline waits again, from round 0, beside the two later batches
+    assert "17 headlines are waiting for labels (8 sent in round 2, 8 sent in round 1, " in (
+        third.output
+    )

@@ -1,6 +1,7 @@
 """``activelabel serve --connect`` with a real Label Studio: it registers as the project's ML
-backend and webhook, answers the server's predictions, and an annotation made in Label Studio
-triggers a round."""
+backend (basic auth) and webhook (Authorization header) with the workspace's secret, answers
+the server's predictions, an annotation made in Label Studio triggers a round, and on SIGTERM
+both registrations are removed."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from activelabel.integrations.labelstudio.link import Link, credentials_path, sa
 from activelabel.workspace import Workspace
 from tests.cli import configure, init_workspace, run
 from tests.labelstudio.test_rounds import annotate
-from tests.test_serve import call, start_serve, stop
+from tests.test_serve import call, secret_of, start_serve, stop, wait_for_model
 
 pytestmark = pytest.mark.labelstudio
 
@@ -30,15 +31,20 @@ def test_serve_connects_predicts_and_rounds_on_annotations(
     project = tomllib.loads(credentials_path(path).read_text())["project_id"]
 
     process, url = start_serve(path, "--round-every", "4", "--connect")
+    stopped = False
     try:
         deadline = time.monotonic() + 60  # the endpoint answers before it has registered
         while not client.webhooks.list(project=project) and time.monotonic() < deadline:
             time.sleep(0.5)
+        secret = secret_of(path)
         backends = client.ml.list(project=project)
         assert [b.url.rstrip("/") for b in backends] == [url]
+        assert backends[0].auth_method == "BASIC_AUTH"
         hooks = client.webhooks.list(project=project)
         assert [h.url for h in hooks] == [f"{url}/webhook"]
-        # Label Studio itself asks the backend for predictions of the project's tasks
+        assert set(hooks[0].headers) == {"Authorization"}
+        wait_for_model(url, secret, "round-0")
+        # Label Studio itself asks the backend (with the secret) for predictions of the tasks
         client.actions.create(
             id="retrieve_tasks_predictions", project=project, selected_items={"all": True}
         )
@@ -53,5 +59,16 @@ def test_serve_connects_predicts_and_rounds_on_annotations(
         ws = Workspace.open(path)
         assert len(ws.store.rounds()) == 2 and len(ws.store.active_labels()) == 4
         assert call(f"{url}/health")["status"] == "UP"
+        wait_for_model(url, secret, "round-1")
+        output = stop(process)
+        stopped = True
+        assert "4 annotations arrived, round 1 started" in output
+        assert "round 1 done: accuracy" in output
+        assert "pulled: 4 new labels, 0 edited, 0 skipped" in output
+        assert "refused" not in output  # every call Label Studio made carried the secret
+        assert "Removed the ML backend and webhook" in output
+        assert client.ml.list(project=project) == []
+        assert client.webhooks.list(project=project) == []
     finally:
-        stop(process)
+        if not stopped:
+            stop(process)
