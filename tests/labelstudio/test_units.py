@@ -156,6 +156,9 @@ def test_label_config_has_every_topic_hotkey_and_description():
     assert root.find("Text").get("value") == "$text"
     legend = " ".join(h.get("value") for h in root.iter("Header"))
     assert "[h] topic 16: description <16> & more" in legend
+    shown = [h.get("value") for h in root.iter("Header")]
+    assert shown[1:3] == ["$guess", "$why"]  # the task's guess and reason, above the topics
+    assert not [text for text in shown if "pre-selected" in text]  # no claim without a guess
     assert config_topics(xml) == [t for t, _ in topics]
 
 
@@ -175,6 +178,8 @@ def test_task_payload_with_and_without_prediction():
         "activelabel_id": 5,
         "round": 2,
         "arm": "random",
+        "guess": "The model's guess: weather (75 % sure).",
+        "why": "",
     }
     (pred,) = task["predictions"]
     assert pred["model_version"] == "round-2" and pred["score"] == 0.75
