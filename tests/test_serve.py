@@ -253,6 +253,8 @@ def test_requests_without_the_secret_or_from_elsewhere_are_refused(served):
     }
     status, _ = raw(url, "GET", "/health", headers={"Host": "attacker.example"})
     assert status == 421  # DNS rebinding cannot even read the health check
+    status, _ = raw(url, "POST", "/[bold]x[/]", b"{}", {"Content-Length": "2"})
+    assert status == 404
     # none of them counted as an annotation: two real events start no round, the third does
     event = {"action": "ANNOTATION_CREATED"}
     assert [call(f"{url}/webhook", event, secret)["round_started"] for _ in range(3)] == [
@@ -262,6 +264,7 @@ def test_requests_without_the_secret_or_from_elsewhere_are_refused(served):
     ]
     output = stop(process)
     assert "refused POST /webhook: missing or wrong credentials" in output
+    assert "refused POST /[bold]x[/]: no such endpoint" in output  # printed as sent, no markup
     assert secret not in output
 
 

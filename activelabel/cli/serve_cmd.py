@@ -7,14 +7,20 @@ import threading
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from activelabel.cli.app import cli
 from activelabel.cli.ui import console, percent, phases
 
 
-def say(*objects: object) -> None:
+def say(line: str, markup: bool = True) -> None:
     """One unwrapped line per event: logs stay greppable."""
-    console.print(*objects, soft_wrap=True)
+    console.print(line, soft_wrap=True, markup=markup, highlight=False)
+
+
+def event(line: str) -> None:
+    """A line about a request: its text comes from the network, so no markup."""
+    say(line, markup=False)
 
 
 @cli.command("serve")
@@ -81,7 +87,7 @@ def serve_command(
             try:
                 predictor.retrain()
             except Exception as exc:  # the server keeps answering /health and refusing rounds
-                say(f"[red]training failed:[/] {exc}")
+                say(f"[red]training failed:[/] {escape(str(exc))}")
                 return
             say(f"model {predictor.version} ready (trained on {n_labels} labels)")
 
@@ -95,7 +101,7 @@ def serve_command(
                 with phases(plain=True) as phase:
                     result = run_round(own, annotator, force=True, phase=phase)
                 for problem in result.problems:
-                    say(f"[yellow]warning:[/] {problem}")
+                    say(f"[yellow]warning:[/] {escape(problem)}")
                 say(pull_summary(own, annotator, result, skipped_before))
                 accuracy = percent(result.evaluation.accuracy if result.evaluation else None)
                 say(
@@ -103,13 +109,13 @@ def serve_command(
                     f"(+{result.new_labels}), sent {len(result.selected)} headlines"
                 )
             except Exception as exc:  # a failed round must not stop the server
-                say(f"[red]round failed:[/] {exc}")
+                say(f"[red]round failed:[/] {escape(str(exc))}")
                 return
         train()
 
     every = ws.config.loop.batch_size if round_every is None else round_every
     trigger = Trigger(every or NEVER, one_round)
-    server = make_server(host, port, predictor, trigger, secret=secret, events=say)
+    server = make_server(host, port, predictor, trigger, secret=secret, events=event)
     url = f"http://{host}:{server.server_address[1]}"
     serving = threading.Thread(target=server.serve_forever, daemon=True)
     serving.start()  # before registering: Label Studio checks /health right away
@@ -205,6 +211,6 @@ def _unregister(ws, backend_id: int, hook_id: int) -> None:
         call(client, "removing the ML backend", lambda: client.ml.delete(id=backend_id))
         call(client, "removing the webhook", lambda: client.webhooks.delete(hook_id))
     except ActiveLabelError as exc:
-        say(f"[yellow]warning:[/] could not unregister from Label Studio: {exc}")
+        say(f"[yellow]warning:[/] could not unregister from Label Studio: {escape(str(exc))}")
         return
     say("Removed the ML backend and webhook from the Label Studio project")

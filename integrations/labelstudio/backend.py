@@ -129,6 +129,11 @@ def _host_name_and_port(value: str) -> tuple[str, int | None]:
     return name, int(port) if port.isdigit() else None
 
 
+def _shown(path: str) -> str:
+    """A request path as it may be printed: short, and control characters escaped."""
+    return ascii(path[:100])[1:-1]
+
+
 def make_handler(
     predictor: Predictor,
     trigger: Trigger,
@@ -158,7 +163,7 @@ def make_handler(
 
         def _refuse(self, status: int, why: str, **headers: str) -> None:
             self.close_connection = True
-            events(f"refused {self.command} {self.path}: {why}")
+            events(f"refused {self.command} {_shown(self.path)}: {why}")
             self._reply(status, {"error": why}, headers)
 
         def _origin_ok(self) -> str | None:
@@ -205,7 +210,8 @@ def make_handler(
                 raw = self.rfile.read(int(length))
             except TimeoutError:
                 self.close_connection = True
-                events(f"refused {self.command} {self.path}: the body did not arrive in time")
+                why = "the body did not arrive in time"
+                events(f"refused {self.command} {_shown(self.path)}: {why}")
                 return None
             if len(raw) < int(length):
                 self.close_connection = True

@@ -74,8 +74,9 @@ def label_config(topics: Sequence[tuple[str, str]]) -> str:
     view = ET.Element("View")
     ET.SubElement(view, "Header", value="Headline")
     ET.SubElement(view, "Text", name=TEXT_NAME, value=f"${TEXT_NAME}")
-    ET.SubElement(view, "Header", value=f"${GUESS_KEY}", size="5")
-    ET.SubElement(view, "Header", value=f"${WHY_KEY}", size="6", underline="false")
+    model = ET.SubElement(view, "View", className="al-model")
+    ET.SubElement(model, "Header", value=f"${GUESS_KEY}", size="6", underline="false")
+    ET.SubElement(model, "Header", value=f"${WHY_KEY}", size="6", underline="false")
     ET.SubElement(view, "Header", value="Topic: pick one (Submit keeps the selected one)")
     choices = ET.SubElement(
         view,
@@ -101,7 +102,9 @@ def label_config(topics: Sequence[tuple[str, str]]) -> str:
     style = ET.SubElement(view, "Style")
     style.text = (
         ".al-legend h4 { font-size: 13px !important; font-weight: normal !important; "
-        "margin: 2px 0 !important; line-height: 1.35 !important; }"
+        "margin: 2px 0 !important; line-height: 1.35 !important; } "
+        ".al-model h4 { font-size: 15px !important; font-weight: normal !important; "
+        "margin: 4px 0 !important; line-height: 1.4 !important; color: #444 !important; }"
     )
     legend = ET.SubElement(view, "View", className="al-legend", style="margin-top: 1em")
     ET.SubElement(legend, "Header", value="What the topics mean:", size="6")

@@ -184,9 +184,9 @@ def test_pull_summary_names_new_edited_skipped_and_deleted(workspace, client):
     annotate(client, ws, project_id, 0, skip=1)
     second = run("round", str(workspace))
     assert second.exit_code == 0, second.output
-    assert "pulled: 7 new labels, 0 edited, 1 skipped (not used for training), 0 deleted" in (
-        second.output
-    )
+    second_output = " ".join(second.output.split())
+    summary = "pulled: 7 new labels, 0 edited, 1 skipped (not used for training), 0 deleted"
+    assert summary in second_output
     labels = ws.store.active_labels()
     tasks = tasks_of(client, project_id)
     edited, deleted = [s.item_id for s in ws.store.selections(round=0) if s.item_id in labels][:2]
@@ -197,12 +197,12 @@ def test_pull_summary_names_new_edited_skipped_and_deleted(workspace, client):
     client.annotations.delete(id=annotation.id)
     third = run("round", str(workspace), "--force")
     assert third.exit_code == 0, third.output
+    third_output = " ".join(third.output.split())
     assert (
         "pulled: 0 new labels, 1 edited, 0 skipped (not used for training), "
-        "1 deleted (labels withdrawn)" in third.output
+        "1 deleted (labels withdrawn)" in third_output
     )
     assert ws.store.active_labels()[edited] == other and deleted not in ws.store.active_labels()
     # the withdrawn headline waits again, from round 0, beside the two later batches
-    assert "17 headlines are waiting for labels (8 sent in round 2, 8 sent in round 1, " in (
-        third.output
-    )
+    waiting = "17 headlines are waiting for labels (8 sent in round 2, 8 sent in round 1, 1 sent"
+    assert waiting + " in round 0)" in third_output
