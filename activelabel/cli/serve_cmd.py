@@ -176,6 +176,8 @@ def _register(ws, url: str, secret: str) -> tuple[int, int]:
             basic_auth_pass=secret,
         ),
     )
+    # Label Studio adds a webhook to URL/webhook with every ML backend, without the secret:
+    # it is replaced by one that carries it
     hooks = call(
         client, "listing webhooks", lambda: client.webhooks.list(project=project), read=True
     )
