@@ -20,6 +20,8 @@ from activelabel.model.settings import ModelSettings
 CONFIG_NAME = "activelabel.toml"
 CLASS_WEIGHTS = ("balanced", "none")
 DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
+PSEUDO_LABELS = ("self-training", "spreading", "none")
+PSEUDO_SHARES = ("predicted", "balanced")
 
 
 @dataclass
@@ -42,7 +44,7 @@ class TaxonomyConfig:
 @dataclass
 class ModelConfig:
     name: str = "default"  # 'default' (all-MiniLM-L6-v2), a local model folder or a hub id
-    mode: str = "finetune"
+    mode: str = "frozen"
     epochs: int = 6
     min_steps: int = 60
     learning_rate: float = 5e-5
@@ -50,12 +52,19 @@ class ModelConfig:
     max_length: int = 0  # 0: fitted to the corpus
     class_weight: str = "balanced"
     device: str = "auto"
+    topic_weight: float = 10.0  # frozen: weight of each topic description as a training example
+    pseudo_labels: str = "self-training"  # frozen: self-training, spreading or none
+    pseudo_per_class: int = 100
+    pseudo_passes: int = 2
+    pseudo_shares: str = "predicted"  # predicted (the model's class shares) or balanced
+    pseudo_weight: float = 1.0
+    pseudo_pool: int = 20000  # most unlabelled items a fit looks at
 
 
 @dataclass
 class LoopConfig:
-    strategy: str = "balanced(margin+kmeans)"
-    cold_start: str = "random"  # how round 0 picks: random, clusters or topics
+    strategy: str = "hunt(margin)"
+    cold_start: str = "zero-shot"  # how round 0 picks: zero-shot, random, kmeans or topics
     batch_size: int = 50
     seed: int = 0
     annotator: str = "oracle"
@@ -89,6 +98,13 @@ class Config:
             max_length=m.max_length or None,
             class_weight=m.class_weight,
             device=m.device,
+            topic_weight=m.topic_weight,
+            pseudo_labels=m.pseudo_labels,
+            pseudo_per_class=m.pseudo_per_class,
+            pseudo_passes=m.pseudo_passes,
+            pseudo_shares=m.pseudo_shares,
+            pseudo_weight=m.pseudo_weight,
+            pseudo_pool=m.pseudo_pool,
         )
 
     def validate(self, where: str = CONFIG_NAME, flags: dict[str, str] | None = None) -> Config:
@@ -113,6 +129,38 @@ class Config:
                 m.class_weight in CLASS_WEIGHTS,
                 f"must be one of {', '.join(CLASS_WEIGHTS)}",
             ),
+            (
+                "model.topic_weight",
+                m.topic_weight,
+                0 <= m.topic_weight < math.inf,
+                "must be 0 (descriptions not used) or a positive number, e.g. 10",
+            ),
+            (
+                "model.pseudo_labels",
+                m.pseudo_labels,
+                m.pseudo_labels in PSEUDO_LABELS,
+                f"must be one of {', '.join(PSEUDO_LABELS)}",
+            ),
+            (
+                "model.pseudo_per_class",
+                m.pseudo_per_class,
+                m.pseudo_per_class >= 1,
+                "must be at least 1",
+            ),
+            ("model.pseudo_passes", m.pseudo_passes, m.pseudo_passes >= 1, "must be at least 1"),
+            (
+                "model.pseudo_shares",
+                m.pseudo_shares,
+                m.pseudo_shares in PSEUDO_SHARES,
+                f"must be one of {', '.join(PSEUDO_SHARES)}",
+            ),
+            (
+                "model.pseudo_weight",
+                m.pseudo_weight,
+                0 < m.pseudo_weight < math.inf,
+                "must be a positive number, e.g. 1",
+            ),
+            ("model.pseudo_pool", m.pseudo_pool, m.pseudo_pool >= 1, "must be at least 1"),
             ("model.name", m.name, bool(m.name.strip()), "must name a model, or be 'default'"),
             (
                 "model.device",

@@ -20,6 +20,14 @@ class ModelSettings:
     train_word_embeddings: bool = False  # fine-tune the token embedding table too (slower)
     class_weight: str = "balanced"  # "balanced" or "none"
     regularisation_c: float = 1.0  # inverse L2 strength of the frozen mode's logistic head
+    # frozen mode's learner: topic descriptions as training examples, pseudo-labels from the pool
+    topic_weight: float = 10.0  # weight of each embedded topic description; 0: not used
+    pseudo_labels: str = "self-training"  # "self-training", "spreading" or "none"
+    pseudo_per_class: int = 100  # pseudo-labels per class and pass (before shares)
+    pseudo_passes: int = 2  # self-training passes
+    pseudo_shares: str = "predicted"  # "predicted" (the model's class shares) or "balanced"
+    pseudo_weight: float = 1.0  # weight of each pseudo-labelled example
+    pseudo_pool: int = 20000  # most unlabelled items looked at per fit (a seeded sample)
     device: str = "auto"
     # topic descriptions as training examples (setfit head, finetune); weight of each, 0: off
     topic_weight: float = 10.0

@@ -1,0 +1,110 @@
+"""Pseudo-labels from the unlabelled pool: a training device for the frozen head.
+
+Two ways to guess classes for unlabelled headlines: **self-training** (the head's own
+predictions, refitted ``passes`` times) and **label spreading** over the k-nearest-neighbour
+graph of the embeddings (labelled examples and topic descriptions are the seeds). Either way
+only the most confident guesses are kept: per class up to ``per_class`` of the rows predicted as
+it (``shares = "balanced"``), or the same total shared out by the model's predicted class shares
+(``shares = "predicted"``: on imbalanced corpora a balanced share pulls every prediction towards
+a uniform prior). The guesses live only inside one ``fit``: never stored, never returned.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from activelabel.model.prior import TrainingSet
+
+Head = Callable[[np.ndarray], np.ndarray]  # embeddings -> class probabilities
+
+
+@dataclass(frozen=True)
+class PseudoLabelling:
+    method: str = "self-training"  # "self-training", "spreading" or "none"
+    per_class: int = 100
+    passes: int = 2
+    shares: str = "predicted"  # "predicted" or "balanced"
+    weight: float = 1.0
+    pool: int = 20000
+
+
+def pool_sample(n_rows: int, limit: int, seed: int) -> np.ndarray:
+    """At most ``limit`` of ``range(n_rows)``, a seeded sample in row order."""
+    if n_rows <= limit:
+        return np.arange(n_rows)
+    return np.sort(np.random.default_rng(seed).choice(n_rows, size=limit, replace=False))
+
+
+def quotas(predicted: np.ndarray, n_classes: int, per_class: int, shares: str) -> np.ndarray:
+    """How many pseudo-labels each class gets, from the pool's predicted classes."""
+    counts = np.bincount(predicted, minlength=n_classes)[:n_classes]
+    if shares == "balanced":
+        wanted = np.full(n_classes, per_class)
+    else:
+        total = per_class * n_classes
+        wanted = np.round(total * counts / max(1, counts.sum())).astype(np.int64)
+    return np.minimum(wanted, counts)
+
+
+def most_confident(probabilities: np.ndarray, per_class: int, shares: str) -> np.ndarray:
+    """Rows to pseudo-label (their class is the argmax): per class the most confident of the
+    rows predicted as it, as many as :func:`quotas` allows. Ties keep row order."""
+    n_classes = probabilities.shape[1]
+    predicted = probabilities.argmax(axis=1)
+    confidence = probabilities.max(axis=1)
+    wanted = quotas(predicted, n_classes, per_class, shares)
+    rows = []
+    for c in range(n_classes):
+        members = np.flatnonzero(predicted == c)
+        order = members[np.argsort(-confidence[members], kind="stable")]
+        rows.append(order[: wanted[c]])
+    return np.sort(np.concatenate(rows)).astype(np.int64) if rows else np.empty(0, np.int64)
+
+
+def spread(train: TrainingSet, pool_x: np.ndarray, n_classes: int, neighbours: int = 10):
+    """Label spreading on the k-NN graph of ``train.x`` (seeds) and ``pool_x``: probabilities
+    for the pool rows."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.semi_supervised import LabelSpreading
+
+    x = np.concatenate([train.x, pool_x])
+    y = np.concatenate([train.y, np.full(len(pool_x), -1)])
+    model = LabelSpreading(kernel="knn", n_neighbors=min(neighbours, len(x) - 1), alpha=0.2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(x, y)
+    distributions = np.nan_to_num(model.label_distributions_[len(train.x) :])
+    probabilities = np.zeros((len(pool_x), n_classes))
+    probabilities[:, model.classes_[model.classes_ >= 0]] = distributions
+    return probabilities
+
+
+def pseudo_label(
+    train: TrainingSet,
+    pool_x: np.ndarray,
+    fit: Callable[[TrainingSet], Head],
+    settings: PseudoLabelling,
+    n_classes: int,
+) -> tuple[Head, np.ndarray, np.ndarray]:
+    """Fit ``fit`` on ``train`` plus pseudo-labelled pool rows; returns the head, the
+    pseudo-labelled rows of ``pool_x`` and their classes (the last pass's)."""
+    head = fit(train)
+    no_rows = np.empty(0, dtype=np.int64)
+    if settings.method == "none" or len(pool_x) == 0:
+        return head, no_rows, no_rows
+    if settings.method == "spreading":
+        probabilities = spread(train, pool_x, n_classes)
+        rows = most_confident(probabilities, settings.per_class, settings.shares)
+        classes = probabilities[rows].argmax(axis=1)
+        return fit(train.plus(pool_x[rows], classes, settings.weight)), rows, classes
+    rows, classes = no_rows, no_rows
+    for _ in range(settings.passes):
+        probabilities = head(pool_x)
+        rows = most_confident(probabilities, settings.per_class, settings.shares)
+        classes = probabilities[rows].argmax(axis=1)
+        head = fit(train.plus(pool_x[rows], classes, settings.weight))
+    return head, rows, classes
