@@ -3,12 +3,14 @@
 Build one from a spec string with :func:`make_strategy`. The grammar (case and spaces ignored)::
 
     spec    := wrapper "(" spec ")" | spec "+kmeans" | name
-    wrapper := "balanced" | "subsample"
+    wrapper := "balanced" | "hunt" | "subsample"
     name    := one of STRATEGIES
 
 Examples: ``"margin"``, ``"margin+kmeans"`` (k-means over the 10·n most uncertain),
 ``"balanced(margin)"`` (batch split across under-represented topics, margin within each),
-``"balanced(margin+kmeans)"``, ``"subsample(badge)"`` (BADGE on 4,096 random candidates).
+``"balanced(margin+kmeans)"``, ``"subsample(badge)"`` (BADGE on 4,096 random candidates),
+``"hunt(margin)"`` (topics with fewer than two labels get candidates first, margin the rest),
+``"zero-shot"`` (a first batch covering every topic by its description).
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ from collections.abc import Callable
 from activelabel.errors import ConfigError
 from activelabel.strategies.balance import Balanced
 from activelabel.strategies.base import Need, PoolView, QueryStrategy
-from activelabel.strategies.cold_start import TopicSeed, zero_shot_probabilities
+from activelabel.strategies.cold_start import TopicSeed, ZeroShotSeed, zero_shot_probabilities
 from activelabel.strategies.diversity import (
     BADGE,
     Diversified,
     EmbeddingKMeans,
     gradient_embeddings,
 )
+from activelabel.strategies.hunt import Hunted
 from activelabel.strategies.random_sampling import RandomSampling
 from activelabel.strategies.smalltext import GreedyCoreset
 from activelabel.strategies.subsample import Subsampled
@@ -44,12 +47,14 @@ STRATEGIES: dict[str, Callable[[], QueryStrategy]] = {
     "kmeans": EmbeddingKMeans,
     "badge": BADGE,
     "topics": TopicSeed,
+    "zero-shot": ZeroShotSeed,
     "coreset": GreedyCoreset,
 }
 """Base strategies by name; each factory takes no arguments."""
 
 WRAPPERS: dict[str, Callable[[QueryStrategy], QueryStrategy]] = {
     "balanced": Balanced,
+    "hunt": Hunted,
     "subsample": Subsampled,
 }
 """Wrappers by name; each takes the strategy it wraps."""
@@ -86,6 +91,7 @@ __all__ = [
     "Diversified",
     "EmbeddingKMeans",
     "GreedyCoreset",
+    "Hunted",
     "LeastConfidence",
     "Need",
     "PoolView",
@@ -95,6 +101,7 @@ __all__ = [
     "Subsampled",
     "TopicSeed",
     "UncertaintySampling",
+    "ZeroShotSeed",
     "gradient_embeddings",
     "make_strategy",
     "zero_shot_probabilities",

@@ -1,14 +1,19 @@
 """Cold start: a first batch that covers every topic before any model exists.
 
-Two ways, both from embeddings only:
+Three ways, all from embeddings only:
 (a) ``kmeans`` (:class:`~activelabel.strategies.diversity.EmbeddingKMeans`): cluster the pool
     into ``n`` clusters and take the headline nearest each centroid;
 (b) ``topics`` (:class:`TopicSeed`): rank headlines by how much more they resemble one topic's
-    description than the others, and take the best of each topic in turn.
+    description than the others, and take the best of each topic in turn;
+(c) ``zero-shot`` (:class:`ZeroShotSeed`): every topic gets its share of the batch, filled with
+    its most typical headlines spread within the topic (k-means over its confident half).
 :func:`zero_shot_probabilities` turns the same similarities into a round-0 model.
 """
 
 from __future__ import annotations
+
+import math
+import warnings
 
 import numpy as np
 
@@ -67,3 +72,82 @@ class TopicSeed(QueryStrategy):
                 if len(picks) == n:
                     break
         return np.asarray(picks, dtype=np.int64)
+
+
+class ZeroShotSeed(QueryStrategy):
+    """A first batch that covers every topic with its most typical headlines, spread out.
+
+    Rows go to the topic of highest zero-shot probability. Each topic gets an equal share of
+    the batch (capped by its rows; what a topic cannot use goes to the others). Within a topic
+    the confident half of its rows is clustered by k-means into its share, and the most
+    confident row of each cluster is taken. Picks are interleaved topic by topic.
+    """
+
+    name = "zero-shot"
+    needs = frozenset({Need.EMBEDDINGS, Need.TOPIC_EMBEDDINGS})
+
+    def __init__(self, temperature: float = 0.05, confident: float = 0.5) -> None:
+        self.temperature = temperature
+        self.confident = confident
+
+    def select(self, pool: PoolView, n: int, rng: np.random.Generator) -> np.ndarray:
+        n = batch_size(pool, n)
+        if n == 0:
+            return np.empty(0, dtype=np.int64)
+        require(pool, self.name, "embeddings", "topic_embeddings")
+        scores = zero_shot_probabilities(pool.embeddings, pool.topic_embeddings, self.temperature)
+        predicted = scores.argmax(axis=1)
+        confidence = scores.max(axis=1)
+        members = [np.flatnonzero(predicted == c) for c in range(scores.shape[1])]
+        shares = _equal_shares(n, np.array([len(m) for m in members]))
+        taken = np.zeros(pool.size, dtype=bool)
+        per_topic = []
+        for rows, share in zip(members, shares, strict=True):
+            if share == 0:
+                continue
+            ranked = rows[rank_descending(confidence[rows], rng)]
+            half = ranked[: max(share, math.ceil(self.confident * len(ranked)))]
+            picks = _most_confident_per_cluster(pool.embeddings[half], confidence[half], share, rng)
+            per_topic.append(half[picks])
+            taken[half[picks]] = True
+        chosen = [int(g[i]) for i in range(int(shares.max())) for g in per_topic if i < len(g)]
+        if len(chosen) < n:  # duplicate rows can leave a topic's clusters short
+            rest = np.flatnonzero(~taken)
+            chosen.extend(rest[rank_descending(confidence[rest], rng)][: n - len(chosen)])
+        return np.asarray(chosen, dtype=np.int64)
+
+
+def _equal_shares(n: int, available: np.ndarray) -> np.ndarray:
+    """``n`` slots spread evenly over groups, none above its ``available`` rows; the remainder
+    goes to the largest groups first."""
+    shares = np.zeros(len(available), dtype=np.int64)
+    order = np.argsort(-available, kind="stable")
+    while shares.sum() < min(n, available.sum()):
+        for group in order:
+            if shares[group] < available[group] and shares.sum() < n:
+                shares[group] += 1
+    return shares
+
+
+def _most_confident_per_cluster(
+    embeddings: np.ndarray, confidence: np.ndarray, k: int, rng: np.random.Generator
+) -> np.ndarray:
+    """k-means ``embeddings`` into ``k`` clusters; the most confident row of each (largest
+    cluster first). Fewer than ``k`` rows when duplicates leave clusters empty."""
+    if k >= len(embeddings):
+        return np.argsort(-confidence, kind="stable")[:k]
+    from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
+
+    x = unit_rows(np.asarray(embeddings, dtype=np.float64))
+    kmeans = KMeans(n_clusters=k, n_init=1, random_state=int(rng.integers(2**31 - 1)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        labels = kmeans.fit_predict(x)
+    sizes = np.bincount(labels, minlength=k)
+    picks = []
+    for cluster in np.argsort(-sizes, kind="stable"):
+        rows = np.flatnonzero(labels == cluster)
+        if len(rows):
+            picks.append(int(rows[np.argmax(confidence[rows])]))
+    return np.asarray(picks, dtype=np.int64)

@@ -1,0 +1,106 @@
+"""Rare topics stay hunted: topics with no or few labels get part of every batch.
+
+A topic with fewer than ``few`` labels is *short* of ``few - labels``. Short topics are served
+fewest labels first, then largest predicted share of the pool (the model expects the topic
+there but has seen little of it). Each gets its slots with candidates found two ways in turn:
+the free row most similar to its description (when ``topic_embeddings`` is filled) and the
+free row with the highest predicted probability of the topic. At most ``max_share`` of the batch
+(at least one slot) is spent this way; ``base`` picks the rest over the remaining pool.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from activelabel.strategies._common import batch_size, rank_descending, unit_rows
+from activelabel.strategies.balance import class_count, labels_per_class
+from activelabel.strategies.base import Need, PoolView, QueryStrategy
+
+
+class Hunted(QueryStrategy):
+    """Give topics with fewer than ``few`` labels candidates by description similarity and
+    model probability (see the module docstring); ``base`` picks the rest."""
+
+    def __init__(self, base: QueryStrategy, few: int = 2, max_share: float = 0.3) -> None:
+        self.base = base
+        self.few = few
+        self.max_share = max_share
+        self.name = f"hunt({base.name})"
+        self.needs = base.needs | {
+            Need.PROBABILITIES,
+            Need.LABELED_CLASSES,
+            Need.EMBEDDINGS,
+            Need.TOPIC_EMBEDDINGS,
+        }
+
+    def short_topics(self, pool: PoolView) -> list[tuple[int, int]]:
+        """(topic, slots wanted) for the short topics, in the order they are served."""
+        n_classes = class_count(pool)
+        labels = labels_per_class(pool, n_classes)
+        share = np.zeros(n_classes)
+        if pool.probabilities is not None and pool.size:
+            width = min(pool.probabilities.shape[1], n_classes)
+            share[:width] = np.asarray(pool.probabilities, dtype=np.float64)[:, :width].mean(0)
+        short = np.flatnonzero(labels < self.few)
+        order = short[np.lexsort((-share[short], labels[short]))]
+        return [(int(c), int(self.few - labels[c])) for c in order]
+
+    def select(self, pool: PoolView, n: int, rng: np.random.Generator) -> np.ndarray:
+        n = batch_size(pool, n)
+        if n == 0:
+            return np.empty(0, dtype=np.int64)
+        budget = min(n, max(1, math.floor(self.max_share * n)))
+        rankings = self._rankings(pool, rng)
+        taken = np.zeros(pool.size, dtype=bool)
+        picks: list[int] = []
+        wanted = dict(self.short_topics(pool))
+        while len(picks) < budget and any(wanted.values()):
+            for topic in list(wanted):
+                if not wanted[topic] or len(picks) == budget:
+                    continue
+                ways = rankings.get(topic, [])
+                way = ways[(self.few - wanted[topic]) % len(ways)] if ways else None
+                row = _first_free(way, taken) if way is not None else None
+                if row is None:
+                    wanted[topic] = 0
+                    continue
+                taken[row] = True
+                picks.append(row)
+                wanted[topic] -= 1
+        chosen = np.asarray(picks, dtype=np.int64)
+        if len(chosen) < n:
+            rest = np.flatnonzero(~taken)
+            extra = rest[self.base.select(pool.subset(rest), n - len(chosen), rng)]
+            chosen = np.concatenate([chosen, extra])
+        return chosen.astype(np.int64)
+
+    def _rankings(self, pool: PoolView, rng: np.random.Generator) -> dict[int, list[np.ndarray]]:
+        """Per short topic, the row orders to draw from: by description similarity, by
+        probability (whichever the view has)."""
+        rankings: dict[int, list[np.ndarray]] = {}
+        similarity = None
+        if pool.topic_embeddings is not None and pool.embeddings is not None and pool.size:
+            similarity = (
+                unit_rows(np.asarray(pool.embeddings, dtype=np.float64))
+                @ unit_rows(np.asarray(pool.topic_embeddings, dtype=np.float64)).T
+            )
+        for topic, _ in self.short_topics(pool):
+            ways = []
+            if similarity is not None and topic < similarity.shape[1]:
+                ways.append(rank_descending(similarity[:, topic], rng))
+            if pool.probabilities is not None and topic < pool.probabilities.shape[1]:
+                column = np.asarray(pool.probabilities[:, topic], dtype=np.float64)
+                if np.ptp(column) > 0 if len(column) else False:
+                    ways.append(rank_descending(column, rng))
+            rankings[topic] = ways
+        return rankings
+
+    def __repr__(self) -> str:
+        return f"Hunted({self.base!r}, few={self.few}, max_share={self.max_share})"
+
+
+def _first_free(ranking: np.ndarray, taken: np.ndarray) -> int | None:
+    free = ranking[~taken[ranking]]
+    return int(free[0]) if len(free) else None
