@@ -8,6 +8,7 @@ import click
 
 from activelabel.cli.app import cli
 from activelabel.cli.ui import console
+from activelabel.coverage import never_hit_note
 from activelabel.errors import ActiveLabelError
 from activelabel.live import live_notes, live_points
 from activelabel.workspace import Workspace
@@ -74,6 +75,9 @@ def report_of(
     ]
     if live:
         notes += live_notes(ws)
+    missing = never_hit_note(ws)
+    if missing:
+        notes.append(missing)
     folder = out or workspace / "report"
     try:
         return write_report(

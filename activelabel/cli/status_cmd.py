@@ -10,6 +10,7 @@ from rich.table import Table
 
 from activelabel.cli.app import cli
 from activelabel.cli.ui import console, percent
+from activelabel.coverage import never_hit_note
 from activelabel.stopping import stop_signal
 from activelabel.workspace import Workspace
 
@@ -56,6 +57,9 @@ def print_status(ws: Workspace) -> None:
             f"{r.wall_seconds:.0f} s",
         )
     console.print(table)
+    missing = never_hit_note(ws)
+    if missing:
+        console.print(f"[yellow]{missing[0].upper()}{missing[1:]}[/]", highlight=False)
     for line in waiting_lines(ws):
         console.print(line, soft_wrap=True)
     signal = stop_signal(rounds, ws.class_names)
@@ -112,6 +116,6 @@ def _where(ws: Workspace) -> str:
 def status_command(workspace: Path) -> None:
     """Show every round of WORKSPACE: labels, accuracy, macro-F1, eval loss, satisfactory
     classes (at least 5 of 6 test headlines right, as in the original study), zero-shot
-    accuracy (round 0), the random arm's accuracy with its own label count, wall time, and a
-    suggestion whether to keep labelling."""
+    accuracy (round 0), the random arm's accuracy with its own label count, wall time, the
+    topics no label has hit yet, and a suggestion whether to keep labelling."""
     print_status(Workspace.open(workspace))
