@@ -74,11 +74,12 @@ from activelabel.init import create_workspace, parse_labels
 @click.option(
     "--mode",
     type=click.Choice(list(MODES)),
-    default="finetune",
+    default=ModelConfig().mode,
     show_default=True,
-    help="finetune: fine-tune the encoder each round; frozen: frozen encoder + "
-    "logistic head (seconds per round); setfit: contrastive fine-tuning + logistic head "
-    "(strong with few labels); auto: the one that cross-validates best on the labels.",
+    help="frozen: frozen encoder + logistic head trained on the labels, the topic descriptions "
+    "and pseudo-labels from the pool (seconds per round); finetune: fine-tune the encoder "
+    "each round; setfit: contrastive fine-tuning + logistic head (strong with few labels); "
+    "auto: the one that cross-validates best on the labels.",
 )
 @click.option(
     "--model",
@@ -88,17 +89,19 @@ from activelabel.init import create_workspace, parse_labels
 )
 @click.option(
     "--strategy",
-    default="balanced(margin+kmeans)",
+    default=LoopConfig().strategy,
     show_default=True,
-    help="Query strategy: uncertain headlines (margin), spread over clusters (+kmeans), with "
-    "a share for the topics the model knows least (balanced(...)); random for a baseline.",
+    help="Query strategy: uncertain headlines (margin), spread over clusters (+kmeans), "
+    "candidates first for topics with fewer than two labels (hunt(...)), a share for the "
+    "topics the model knows least (balanced(...)); random for a baseline.",
 )
 @click.option(
     "--cold-start",
-    default="random",
+    default=LoopConfig().cold_start,
     show_default=True,
-    help="How round 0 picks with no labels: random, kmeans (one per cluster) or topics "
-    "(closest to each topic description).",
+    help="How round 0 picks with no labels: zero-shot (every topic's most typical headlines, "
+    "spread out), random, kmeans (one per cluster) or topics (closest to each topic "
+    "description).",
 )
 @click.option(
     "--batch-size",

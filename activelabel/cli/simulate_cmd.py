@@ -8,7 +8,7 @@ import click
 
 from activelabel.cli.app import cli
 from activelabel.cli.ui import console, percent, task
-from activelabel.config import MODES
+from activelabel.config import MODES, LoopConfig
 from activelabel.errors import ConfigError
 
 
@@ -16,7 +16,7 @@ from activelabel.errors import ConfigError
 @click.argument("workspace", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
     "--strategies",
-    default="random,margin,margin+kmeans,balanced(margin+kmeans)",
+    default=f"random,margin,{LoopConfig().strategy}",
     show_default=True,
     help="Comma-separated strategy specs; random is always added as the baseline.",
 )
@@ -62,9 +62,9 @@ from activelabel.errors import ConfigError
 )
 @click.option(
     "--cold-start",
-    default="random",
-    show_default=True,
-    help="How the seed set is picked, the same for every strategy: random, kmeans or topics.",
+    default=None,
+    help="How the seed set is picked, the same for every strategy: zero-shot, random, kmeans "
+    "or topics (default: the workspace's loop.cold_start).",
 )
 @click.option(
     "--random-share",
@@ -90,7 +90,7 @@ def simulate_command(
     budget: int,
     sizes: str,
     mode: str | None,
-    cold_start: str,
+    cold_start: str | None,
     random_share: float,
     fresh: bool,
     write_report: bool,
@@ -105,8 +105,9 @@ def simulate_command(
     specs = [make_strategy(s).name for s in strategies.split(",") if s.strip()]
     if "random" not in specs:
         specs.insert(0, "random")
-    make_strategy(cold_start)
     ws = Workspace.open(workspace)
+    cold_start = cold_start or ws.config.loop.cold_start
+    make_strategy(cold_start)
     base_seed = ws.config.loop.seed
     plan = Plan(
         strategies=specs,

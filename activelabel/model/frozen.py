@@ -4,6 +4,7 @@ a class-weighted logistic regression on them (seconds per round)."""
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -147,7 +148,10 @@ class FrozenClassifier(TextClassifier):
         from threadpoolctl import threadpool_limits
 
         model = LogisticRegression(C=self.settings.regularisation_c, max_iter=2000)
-        with threadpool_limits(limits=1):  # threads slow a head this small down (~8x measured)
+        with threadpool_limits(limits=1), warnings.catch_warnings():
+            # threads slow a head this small down (~8x measured); many topics with few examples
+            # each are a classification problem all the same
+            warnings.filterwarnings("ignore", "The number of unique classes", UserWarning)
             model.fit(train.x, train.y, sample_weight=train.weights)
         weights = np.zeros((self.n_classes, train.x.shape[1]))
         bias = np.full(self.n_classes, -1e4)

@@ -1,0 +1,66 @@
+"""The zero-shot cold start and the hunt for topics with no or few labels."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from activelabel.strategies import Hunted, PoolView, ZeroShotSeed, make_strategy
+
+from .pools import clustered_pool
+
+
+def only(pool: PoolView, *fields: str) -> PoolView:
+    """The view as an engine fills it for a strategy that needs exactly ``fields``."""
+    return PoolView(**{name: getattr(pool, name) for name in fields})
+
+
+def test_zero_shot_covers_every_topic_evenly_from_what_it_declares():
+    pool, truth = clustered_pool([40, 30, 20, 10], dim=16, spread=0.2)
+    strategy = make_strategy("zero-shot")
+    assert strategy.needs == {"embeddings", "topic_embeddings"}
+    picks = strategy.select(only(pool, *strategy.needs), 8, np.random.default_rng(0))
+    assert np.bincount(truth[picks], minlength=4).tolist() == [2, 2, 2, 2]
+    assert truth[picks[:4]].tolist() != [0, 0, 0, 0], "topics are interleaved"
+
+
+def test_zero_shot_spreads_within_a_topic_and_gives_unused_slots_away():
+    pool, truth = clustered_pool([60, 3], dim=16, spread=0.2)
+    picks = ZeroShotSeed().select(pool, 10, np.random.default_rng(1))
+    assert len(set(picks.tolist())) == 10
+    assert np.bincount(truth[picks], minlength=2).tolist() == [7, 3]  # the small topic has 3
+    embeddings = pool.embeddings[picks[truth[picks] == 0]]
+    nearest = np.sort(((embeddings[:, None] - embeddings[None]) ** 2).sum(-1), axis=1)[:, 1]
+    assert (nearest > 0).all()
+
+
+def test_zero_shot_needs_topic_embeddings():
+    pool, _ = clustered_pool([5, 5])
+    with pytest.raises(ValueError, match="topic_embeddings"):
+        ZeroShotSeed().select(replace(pool, topic_embeddings=None), 3, np.random.default_rng(0))
+
+
+def test_hunt_serves_unhit_topics_first_by_description_and_probability():
+    pool, truth = clustered_pool([30, 30, 30, 30], spread=0.2, n_labeled=0)
+    pool = replace(pool, labeled_classes=np.array([0, 0, 1, 1, 2]), labeled_embeddings=None)
+    strategy = Hunted(make_strategy("margin"), few=2, max_share=0.5)
+    assert strategy.short_topics(pool)[0] == (3, 2) and strategy.short_topics(pool)[1] == (2, 1)
+    picks = strategy.select(pool, 6, np.random.default_rng(0))
+    assert truth[picks[:3]].tolist() == [3, 2, 3]
+    assert len(set(picks.tolist())) == 6
+
+
+def test_hunt_works_without_topic_embeddings_and_leaves_covered_pools_to_base():
+    pool, truth = clustered_pool([30, 30, 30], spread=0.2, n_labeled=0)
+    pool = replace(pool, labeled_classes=np.array([0, 0, 1, 1]), topic_embeddings=None)
+    picks = Hunted(make_strategy("margin")).select(pool, 10, np.random.default_rng(0))
+    assert truth[picks[:2]].tolist() == [2, 2]
+
+    covered = replace(pool, labeled_classes=np.array([0, 0, 1, 1, 2, 2]))
+    rng = np.random.default_rng
+    assert np.array_equal(
+        Hunted(make_strategy("margin")).select(covered, 10, rng(0)),
+        make_strategy("margin").select(covered, 10, rng(0)),
+    )

@@ -1,0 +1,167 @@
+"""The frozen learner: topic descriptions as a prior, pseudo-labels from the pool."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from activelabel.config import Config
+from activelabel.errors import ConfigError
+from activelabel.model import FrozenClassifier, ModelSettings
+from activelabel.model.prior import labelled_set, with_topics
+from activelabel.model.pseudo_labels import (
+    PseudoLabelling,
+    most_confident,
+    pool_sample,
+    pseudo_label,
+    quotas,
+)
+from activelabel.strategies import zero_shot_probabilities
+
+from .cli import configure, init_workspace, run
+from .conftest import TOPICS
+
+TOPIC_NAMES = list(TOPICS)
+PROMPTS = [f"{name}: {' '.join(phrases[:2])}" for name, phrases in TOPICS.items()]
+TEXTS = [f"{p} ({copy})" for copy in range(4) for phrases in TOPICS.values() for p in phrases]
+GOLD = np.array([c for _ in range(4) for c, phrases in enumerate(TOPICS.values()) for _ in phrases])
+
+
+def settings(model: str, **kw) -> ModelSettings:
+    return ModelSettings(model_path=model, mode="frozen", **kw)
+
+
+def test_zero_labels_is_the_zero_shot_model(tiny_model):
+    classifier = FrozenClassifier(3, settings(tiny_model), topics=PROMPTS)
+    classifier.fit([], np.array([], dtype=np.int64), unlabelled=TEXTS)
+    predicted = classifier.predict(TEXTS)
+    topics = classifier.encoder().encode(PROMPTS)
+    expected = zero_shot_probabilities(predicted.embeddings, topics)
+    assert np.allclose(predicted.probabilities, expected, atol=1e-5)
+    assert classifier.training_summary["method"] == "zero-shot"
+    assert classifier.training_summary["topic_examples"] == 3
+
+    plain = FrozenClassifier(3, settings(tiny_model, topic_weight=0.0), topics=PROMPTS)
+    plain.fit([], np.array([], dtype=np.int64))
+    assert not np.allclose(plain.predict(TEXTS).probabilities, expected, atol=1e-3)
+
+
+def test_descriptions_keep_unlabelled_topics_in_the_model(tiny_model):
+    """Labels of one topic only: without descriptions the model predicts that topic for
+    everything; with them every topic keeps a class, weighted by topic_weight."""
+    one_topic = [t for t, g in zip(TEXTS, GOLD, strict=True) if g == 0][:4]
+    plain = FrozenClassifier(3, settings(tiny_model, topic_weight=0.0), topics=PROMPTS)
+    plain.fit(one_topic, np.zeros(4, dtype=np.int64))
+    assert (plain.predict(TEXTS).probabilities.argmax(1) == 0).all()
+
+    prior = FrozenClassifier(3, settings(tiny_model, pseudo_labels="none"), topics=PROMPTS)
+    prior.fit(one_topic, np.zeros(4, dtype=np.int64))
+    assert set(prior.predict(PROMPTS).probabilities.argmax(1).tolist()) == {0, 1, 2}
+    assert prior.training_summary["labels"] == [4, 0, 0]
+    assert prior.training_summary["topic_examples"] == 3
+
+
+def test_topic_examples_carry_their_weight():
+    x = np.eye(4)[:2]
+    train = with_topics(labelled_set(x, np.array([0, 0]), 3, balanced=True), np.eye(4)[1:], 10.0)
+    assert train.y.tolist() == [0, 0, 0, 1, 2]
+    assert train.weights.tolist() == [1.0, 1.0, 10.0, 10.0, 10.0]
+    assert with_topics(train, np.eye(4)[1:], 0.0) is train
+
+
+def test_quotas_follow_the_predicted_shares_or_are_balanced():
+    predicted = np.array([0] * 80 + [1] * 15 + [2] * 5)
+    assert quotas(predicted, 3, 10, "balanced").tolist() == [10, 10, 5]
+    assert quotas(predicted, 3, 10, "predicted").tolist() == [24, 4, 2]
+
+
+def test_most_confident_takes_the_surest_rows_of_each_class():
+    probabilities = np.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8], [0.45, 0.55], [0.99, 0.01]])
+    assert most_confident(probabilities, 1, "balanced").tolist() == [2, 4]
+    assert most_confident(probabilities, 2, "balanced").tolist() == [0, 2, 3, 4]
+
+
+@pytest.mark.parametrize("method", ["self-training", "spreading"])
+def test_pseudo_labels_are_deterministic_and_stay_inside_the_fit(method):
+    rng = np.random.default_rng(0)
+    centres = np.eye(3, 8) * 3
+    labelled = centres[[0, 1, 2]] + 0.1 * rng.normal(size=(3, 8))
+    pool = centres[np.repeat([0, 1, 2], 30)] + 0.5 * rng.normal(size=(90, 8))
+    train = labelled_set(labelled, np.array([0, 1, 2]), 3, balanced=True)
+    fits = []
+
+    def fit(training):
+        fits.append(training)
+        w = np.stack([training.x[training.y == c].mean(0) for c in range(3)])
+        return lambda x: np.exp(x @ w.T) / np.exp(x @ w.T).sum(1, keepdims=True)
+
+    settings = PseudoLabelling(method=method, per_class=10, shares="balanced")
+    _, rows, classes = pseudo_label(train, pool, fit, settings, 3)
+    again = pseudo_label(train, pool, fit, settings, 3)
+    assert rows.tolist() == again[1].tolist() and classes.tolist() == again[2].tolist()
+    assert np.bincount(classes, minlength=3).tolist() == [10, 10, 10]
+    assert (classes == np.repeat([0, 1, 2], 30)[rows]).mean() > 0.9
+    assert len(train.y) == 3, "the labelled set itself is never extended"
+    assert len(fits[-1].y) == 3 + 30
+
+
+def test_pool_sample_is_seeded():
+    assert pool_sample(10, 20, 0).tolist() == list(range(10))
+    assert pool_sample(1000, 50, 1).tolist() == pool_sample(1000, 50, 1).tolist()
+    assert pool_sample(1000, 50, 1).tolist() != pool_sample(1000, 50, 2).tolist()
+
+
+def test_learner_fit_is_deterministic_and_summarised(tiny_model):
+    labelled = TEXTS[:15]
+    runs = []
+    for _ in range(2):
+        classifier = FrozenClassifier(
+            3, settings(tiny_model, pseudo_per_class=5), seed=3, topics=PROMPTS
+        )
+        classifier.fit(labelled, GOLD[:15], unlabelled=TEXTS[15:])
+        runs.append(classifier.predict(TEXTS).probabilities)
+    assert np.allclose(runs[0], runs[1], atol=1e-6)
+    summary = classifier.training_summary
+    assert summary["method"] == "self-training" and summary["pseudo_shares"] == "predicted"
+    assert summary["labels"] == np.bincount(GOLD[:15], minlength=3).tolist()
+    assert 0 < sum(summary["pseudo_labels"]) <= 15
+
+
+def test_pseudo_labels_never_become_labels(tmp_path, small_corpus, tiny_model):
+    """Rounds with self-training on the pool store labels only for what was selected and
+    annotated (the oracle labels round 0's batch when round 1 starts), each its gold label."""
+    ws = init_workspace(tmp_path / "ws", small_corpus, tiny_model, "--mode", "frozen")
+    configure(ws, loop={"batch_size": 8, "random_share": 0.0})
+    for _ in range(2):
+        assert run("round", ws).exit_code == 0
+    from activelabel.workspace import Workspace
+
+    workspace = Workspace.open(ws)
+    labels = workspace.store.active_labels()
+    selected = {s.item_id for s in workspace.store.selections()}
+    gold = {item.id: item.gold for item in workspace.store.items()}
+    assert set(labels) <= selected and len(labels) == 8
+    assert all(gold[item] == label for item, label in labels.items())
+    status = run("status", ws)
+    assert status.exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("pseudo_labels", "magic"),
+        ("pseudo_shares", "even"),
+        ("pseudo_per_class", 0),
+        ("topic_weight", -1.0),
+        ("pseudo_weight", 0.0),
+        ("pseudo_passes", 0),
+        ("pseudo_pool", 0),
+    ],
+)
+def test_learner_options_are_validated(key, value):
+    config = Config()
+    config.model = replace(config.model, **{key: value})
+    with pytest.raises(ConfigError, match=f"model.{key}"):
+        config.validate()
