@@ -1,11 +1,21 @@
-"""Label efficiency of the query strategies on the built-in corpus, against random.
+"""Label efficiency of the learner and the query strategies, against random + the plain model.
 
-For the BBC headlines and for a variant with one topic thinned to ~3 % of the pool, runs every
-strategy x seed along one schedule (frozen encoder + logistic head by default) and prints, per
-strategy: AUC of the learning curve, labels needed to reach 95 % of random's final accuracy and
-of the full-pool accuracy, and the recall of the rarest topic at fixed budgets (mean ± sd).
+Corpora: the BBC headlines; BBC with one topic thinned to ~3 % of the pool; the Reuters titles
+in ``../shared/corpora/reuters-titles.csv`` (24 topics in natural proportions) with short
+keyword descriptions, and the same with topic names only. Each arm is one workspace and one
+``run_simulation`` (the product code path) over the same seeds and schedule:
 
-    .venv/bin/python benchmarks/bench_strategies.py --seeds 3 --budget 500
+- ``random+plain``: random labels, frozen logistic head without descriptions or pseudo-labels;
+- ``random+learner``: random labels, the default learner (the model's gain);
+- ``default``: the default cold start, strategy and learner (the selection's gain on top);
+- further arms (``--arms``) vary one lever of the default.
+
+Target = 95 % of random+plain's accuracy at the full budget. Per corpus and arm it prints the
+labels to reach the target and the ratio to random+plain's, the AUC of the accuracy curve,
+accuracy and macro-F1 at fixed budgets, the rare topic's recall (thinned BBC) and the topics
+never hit.
+
+    .venv/bin/python benchmarks/bench_strategies.py --seeds 5 --corpora bbc,bbc-thin,reuters
 """
 
 from __future__ import annotations
@@ -14,154 +24,264 @@ import argparse
 import csv
 import tempfile
 import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from activelabel.config import Config, CorpusConfig, LoopConfig, ModelConfig
+from activelabel.config import Config, CorpusConfig, LoopConfig, ModelConfig, TaxonomyConfig
 from activelabel.corpus import load_corpus
+from activelabel.corpus.records import Record
 from activelabel.corpus.split import stratified_split
-from activelabel.evaluation import evaluate
+from activelabel.evaluation import CurvePoint
 from activelabel.init import create_workspace
-from activelabel.model import make_classifier, resolve_model
-from activelabel.report.summary import fmt_mean_sd, summarise_mode
-from activelabel.simulate import Plan, run_simulation, schedule
+from activelabel.model import frozen
+from activelabel.report.summary import (
+    by_seed,
+    curve,
+    labels_to_reach,
+    normalised_auc,
+    point_at_budget,
+)
+from activelabel.simulate import Plan, run_simulation
 from activelabel.workspace import Workspace
 
 RARE_TOPIC = "science and technology"
+REUTERS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora" / "reuters-titles.csv"
+REUTERS_TOPICS = {  # short keyword descriptions, written for this benchmark only
+    "earn": "earnings, net profit, quarterly results, dividend, revenue, shr, qtr",
+    "acq": "acquisition, merger, takeover, buys stake, to acquire, sells unit",
+    "crude": "crude oil, OPEC, petroleum, barrel, oil prices, refinery",
+    "money-fx": "foreign exchange, currency, dollar, yen, central bank intervention",
+    "interest": "interest rates, prime rate, discount rate, rate cut, lending rate",
+    "trade": "trade deficit, trade surplus, exports, imports, tariffs, trade talks",
+    "ship": "shipping, vessels, tanker, port, freight, seamen strike",
+    "money-supply": "money supply, M1, M2, M3, bank lending growth",
+    "sugar": "sugar, sugar beet, cane, sugar crop, sugar tender",
+    "coffee": "coffee, ICO, coffee quotas, coffee exports",
+    "gold": "gold, gold mine, ounces, bullion",
+    "alum": "aluminium, aluminum, alumina, smelter",
+    "cpi": "consumer prices, inflation, cost of living",
+    "gnp": "GNP, GDP, economic growth, gross national product",
+    "cocoa": "cocoa, cocoa buffer stock, cocoa beans",
+    "copper": "copper, copper price, copper mine",
+    "nat-gas": "natural gas, gas pipeline, gas reserves",
+    "jobs": "unemployment, jobless rate, employment, jobs",
+    "iron-steel": "steel, iron ore, steelmaker, steel output",
+    "veg-oil": "vegetable oil, palm oil, soybean oil, oilseeds",
+    "reserves": "foreign exchange reserves, currency reserves, gold reserves",
+    "ipi": "industrial production, industrial output, factory output",
+    "tin": "tin, tin council, tin price",
+    "grain": "grain, wheat, corn, maize, barley",
+}
+PLAIN = {"topic_weight": 0.0, "pseudo_labels": "none"}
 
 
-def write_variant(folder: Path, thin_to: float | None, seed: int = 0) -> tuple[Path, Path]:
-    """The BBC corpus as pool.csv + test.csv (20 % stratified), the pool optionally thinned."""
-    corpus = load_corpus("bbc")
-    test_rows = set(stratified_split(corpus.labels, round(0.2 * len(corpus)), seed).tolist())
-    pool = [r for i, r in enumerate(corpus.records) if i not in test_rows]
-    test = [r for i, r in enumerate(corpus.records) if i in test_rows]
-    if thin_to is not None:
+@dataclass(frozen=True)
+class Arm:
+    strategy: str
+    cold_start: str
+    model: dict = field(default_factory=dict)
+
+
+DEFAULT_LOOP = LoopConfig()
+ARMS = {
+    "random+plain": Arm("random", "random", PLAIN),
+    "random+learner": Arm("random", "random"),
+    "default": Arm(DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start),
+    "margin+learner": Arm("margin", DEFAULT_LOOP.cold_start),
+    "default/balanced-shares": Arm(
+        DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_shares": "balanced"}
+    ),
+    "default/predicted-shares": Arm(
+        DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_shares": "predicted"}
+    ),
+    "default/spreading": Arm(
+        DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_labels": "spreading"}
+    ),
+    "default/no-pseudo": Arm(
+        DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_labels": "none"}
+    ),
+    "old-default": Arm("balanced(margin+kmeans)", "random", PLAIN),
+}
+
+
+def _write_csv(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "text", "label"])
+        writer.writerows(rows)
+    return path
+
+
+def write_corpus(folder: Path, name: str, seed: int = 0) -> tuple[Path, Path, Path | None]:
+    """pool.csv, test.csv (20 % stratified) and a taxonomy file (None: the built-in one)."""
+    taxonomy = None
+    if name.startswith("reuters"):
+        with REUTERS.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        records = [Record(f"r{i}", r["headline"], r["category"]) for i, r in enumerate(rows)]
+        taxonomy = folder / "taxonomy.csv"
+        with taxonomy.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["name", "keywords"])
+            keep_keywords = name == "reuters"
+            for topic, words in REUTERS_TOPICS.items():
+                writer.writerow([topic, words if keep_keywords else ""])
+    else:
+        records = list(load_corpus("bbc").records)
+    labels = [r.label for r in records]
+    test_rows = set(stratified_split(labels, round(0.2 * len(records)), seed).tolist())
+    pool = [r for i, r in enumerate(records) if i not in test_rows]
+    test = [r for i, r in enumerate(records) if i in test_rows]
+    if name == "bbc-thin":
         others = [r for r in pool if r.label != RARE_TOPIC]
         rare = [r for r in pool if r.label == RARE_TOPIC]
-        keep = round(thin_to * len(others) / (1 - thin_to))
+        keep = round(0.03 * len(others) / (1 - 0.03))
         chosen = np.random.default_rng(seed).permutation(len(rare))[:keep]
         pool = others + [rare[i] for i in sorted(chosen)]
-    paths = []
-    for name, records in (("pool", pool), ("test", test)):
-        path = folder / f"{name}.csv"
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["id", "text", "label"])
-            writer.writerows((r.ext_id, r.text, r.label) for r in records)
-        paths.append(path)
-    return paths[0], paths[1]
+    return (
+        _write_csv(folder / "pool.csv", [(r.ext_id, r.text, r.label) for r in pool]),
+        _write_csv(folder / "test.csv", [(r.ext_id, r.text, r.label) for r in test]),
+        taxonomy,
+    )
 
 
-def full_pool_accuracy(ws: Workspace, mode: str) -> float:
-    names = ws.class_names
-    pool, test = ws.store.items("pool"), ws.store.items("test")
-    settings = ws.config.model_settings(resolve_model(ws.config.model.name))
-    classifier = make_classifier(mode, len(names), settings)
-    classifier.prepare([i.text for i in pool + test])
-    classifier.fit([i.text for i in pool], np.array([names.index(i.gold) for i in pool]))
-    probabilities = classifier.predict([i.text for i in test]).probabilities
-    return evaluate(
-        probabilities, np.array([names.index(i.gold) for i in test]), len(names)
-    ).accuracy
+def share_embeddings() -> None:
+    """Every workspace of this process reuses the frozen encoder's embeddings of a text (the
+    encoder never changes, so every number is the same; each arm just skips re-encoding)."""
+    caches: dict[tuple, dict] = {}
+    original = frozen.FrozenEncoder.__init__
+
+    def init(self, settings, tokens, device):
+        original(self, settings, tokens, device)
+        self.cache = caches.setdefault((settings.model_path, tokens.max_length), {})
+
+    frozen.FrozenEncoder.__init__ = init
 
 
-def run_variant(name: str, folder: Path, thin_to: float | None, args) -> None:
-    pool_csv, test_csv = write_variant(folder, thin_to)
-    ws_path = folder / "ws"
+def run_arm(folder: Path, files, arm: Arm, seeds: list[int], sizes: list[int]):
+    pool_csv, test_csv, taxonomy = files
     config = Config(
         corpus=CorpusConfig(str(pool_csv), id_column="id", test=str(test_csv)),
-        model=ModelConfig(mode=args.mode),
+        taxonomy=TaxonomyConfig(name=str(taxonomy)) if taxonomy else TaxonomyConfig(),
+        model=replace(ModelConfig(mode="frozen"), **arm.model),
         loop=LoopConfig(seed=0),
     )
-    create_workspace(ws_path, config)
-    ws = Workspace.open(ws_path)
-    rare = ws.class_names.index(RARE_TOPIC)
-    share = sum(1 for i in ws.store.items("pool") if i.gold == RARE_TOPIC) / len(
-        ws.store.items("pool")
-    )
-    plan = Plan(
-        args.strategies,
-        list(range(args.seeds)),
-        schedule(args.initial, args.step, args.budget),
-        args.mode,
-        args.cold_start,
-    )
-    clock = time.perf_counter()
-    points = run_simulation(ws, plan)
-    elapsed = time.perf_counter() - clock
-    full = full_pool_accuracy(ws, args.mode)
-    summary = summarise_mode(points, args.mode, rare_class=rare, budgets=tuple(args.budgets))
-    target_full = 0.95 * full
+    create_workspace(folder, config)
+    ws = Workspace.open(folder)
+    plan = Plan([arm.strategy], seeds, sizes, "frozen", arm.cold_start)
+    return ws, run_simulation(ws, plan)
 
+
+def sizes_for(pool: int, budget: int) -> list[int]:
+    """20 → budget (or the pool): fine steps early, coarser later."""
+    steps = [20, 30, 40, 50, 60, 80, 100, 120, 150, 200, 300, 400, 500, 700, 1000, 1500, 2000]
+    top = min(budget, pool)
+    return [s for s in steps if s < top] + [top]
+
+
+def at_budget(points: list[CurvePoint], budget: int, value) -> tuple[float, float]:
+    values = [value(point_at_budget(p, budget)) for p in by_seed(points).values()]
+    return float(np.mean(values)), float(np.std(values, ddof=1) if len(values) > 1 else 0.0)
+
+
+def report(name: str, ws: Workspace, results: dict, budgets: list[int], elapsed: float) -> None:
+    names = ws.class_names
+    pool = ws.store.items("pool")
+    counts = {n: sum(1 for i in pool if i.gold == n) for n in names}
+    base = results["random+plain"]
+    base_curve = curve(base, base[0].run, "frozen")
+    target = 0.95 * base_curve.final
+    base_labels = labels_to_reach(base_curve.n_labels, base_curve.mean, target)
+    rare = names.index(RARE_TOPIC) if name == "bbc-thin" else None
     print(
-        f"\n## {name}: pool {len(ws.store.items('pool'))} ({RARE_TOPIC} {100 * share:.1f} %), "
-        f"test {len(ws.store.items('test'))}, mode {args.mode}, seeds {args.seeds}, "
-        f"{plan.sizes[0]}→{plan.sizes[-1]} step {args.step}, {elapsed:.0f} s"
+        f"\n## {name}: pool {len(pool)}, test {len(ws.store.items('test'))}, "
+        f"{len(names)} topics (smallest {min(counts.values())} in the pool), "
+        f"seeds {len({p.seed for p in base})}, {base_curve.n_labels[0]:.0f}→"
+        f"{base_curve.n_labels[-1]:.0f} labels, {elapsed:.0f} s"
     )
     print(
-        f"random final accuracy {100 * summary.baseline_final:.1f} % (target 95 %: "
-        f"{100 * summary.target:.1f} %); full-pool accuracy {100 * full:.1f} % "
-        f"(target 95 %: {100 * target_full:.1f} %)"
+        f"random+plain at the full budget: {100 * base_curve.final:.1f} %; "
+        f"target (95 %): {100 * target:.1f} %"
     )
-    header = [
-        "strategy",
-        "AUC",
-        "labels→95% random",
-        "ratio",
-        "labels→95% full",
-        "ratio",
-        *[f"rare recall @{b}" for b in args.budgets],
-    ]
+    header = ["arm", "labels→target", "ratio", "AUC"]
+    header += [f"acc @{b}" for b in budgets] + [f"macro-F1 @{b}" for b in budgets]
+    if rare is not None:
+        header.append("rare recall @100")
+    header += ["never hit @200", "never hit @500"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
-    from activelabel.report.summary import curve, labels_to_reach
-
-    random_full = labels_to_reach(*_xy(curve(points, "random", args.mode)), target_full)
-    for row in summary.runs:
-        c = curve(points, row.run, args.mode)
-        reach_full = labels_to_reach(c.n_labels, c.mean, target_full)
+    for arm, points in results.items():
+        c = curve(points, points[0].run, "frozen")
+        reach = labels_to_reach(c.n_labels, c.mean, target)
+        auc = normalised_auc(c.n_labels, c.mean, c.n_labels[0], c.n_labels[-1])
         cells = [
-            row.run,
-            fmt_mean_sd(row.auc),
-            str(row.labels_to_target or f">{plan.sizes[-1]}"),
-            f"{row.label_ratio:.2f}" if row.label_ratio else "–",
-            str(reach_full or f">{plan.sizes[-1]}"),
-            f"{reach_full / random_full:.2f}" if reach_full and random_full else "–",
-            *[fmt_mean_sd(row.rare_recall.get(b)) for b in args.budgets],
+            arm,
+            str(reach) if reach else f">{c.n_labels[-1]:.0f}",
+            f"{reach / base_labels:.2f}" if reach and base_labels else "–",
+            f"{100 * auc:.1f}",
         ]
-        print("| " + " | ".join(cells) + " |")
+        cells += [_cell(at_budget(points, b, _accuracy)) for b in budgets]
+        cells += [_cell(at_budget(points, b, _macro_f1)) for b in budgets]
+        if rare is not None:
+            cells.append(_cell(at_budget(points, 100, lambda p: _recall(p, rare)), digits=0))
+        cells += [f"{at_budget(points, b, _never_hit)[0]:.1f}" for b in (200, 500)]
+        print("| " + " | ".join(cells) + " |", flush=True)
 
 
-def _xy(c):
-    return c.n_labels, c.mean
+def _cell(value: tuple[float, float], digits: int = 1) -> str:
+    mean, sd = value
+    return f"{100 * mean:.{digits}f} ± {100 * sd:.{digits}f}"
+
+
+def _accuracy(p: CurvePoint) -> float:
+    return p.evaluation.accuracy
+
+
+def _macro_f1(p: CurvePoint) -> float:
+    return p.evaluation.macro_f1
+
+
+def _recall(p: CurvePoint, cls: int) -> float:
+    return p.evaluation.per_class_correct[cls] / max(1, p.evaluation.per_class_total[cls])
+
+
+def _never_hit(p: CurvePoint) -> float:
+    return float(sum(1 for count in p.selected_counts if count == 0))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--strategies", default="random,margin,margin+kmeans,balanced(margin+kmeans)"
-    )
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--initial", type=int, default=20)
-    parser.add_argument("--step", type=int, default=20)
-    parser.add_argument("--budget", type=int, default=500)
-    parser.add_argument("--budgets", default="100,200,500")
-    parser.add_argument("--mode", default="frozen", choices=["frozen", "finetune"])
-    parser.add_argument("--cold-start", default="random")
-    parser.add_argument("--variants", default="bbc,bbc-thin")
+    parser.add_argument("--corpora", default="bbc,bbc-thin,reuters,reuters-names")
+    parser.add_argument("--arms", default="random+plain,random+learner,default")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--budget", type=int, default=2000)
+    parser.add_argument("--budgets", default="20,50,100,200,500")
     args = parser.parse_args()
-    args.strategies = [s.strip() for s in args.strategies.split(",")]
-    if "random" not in args.strategies:
-        args.strategies.insert(0, "random")
-    args.budgets = [int(b) for b in args.budgets.split(",")]
-    variants = {"bbc": None, "bbc-thin": 0.03}
+    arms = [a.strip() for a in args.arms.split(",")]
+    arms = ["random+plain", *[a for a in arms if a != "random+plain"]]
+    unknown = [a for a in arms if a not in ARMS]
+    if unknown:
+        parser.error(f"unknown arm {unknown[0]!r}; known: {', '.join(ARMS)}")
+    budgets = [int(b) for b in args.budgets.split(",")]
+    seeds = list(range(args.seeds))
+    share_embeddings()
     with tempfile.TemporaryDirectory() as tmp:
-        for name in args.variants.split(","):
+        for name in args.corpora.split(","):
+            if name.startswith("reuters") and not REUTERS.is_file():
+                print(f"\n## {name}: skipped, {REUTERS.resolve()} is absent")
+                continue
             folder = Path(tmp) / name
             folder.mkdir()
-            run_variant(name, folder, variants[name], args)
+            files = write_corpus(folder, name)
+            pool_size = sum(1 for _ in files[0].open(encoding="utf-8")) - 1
+            sizes = sizes_for(pool_size, args.budget)
+            clock = time.perf_counter()
+            results = {}
+            for arm in arms:
+                ws, results[arm] = run_arm(folder / arm, files, ARMS[arm], seeds, sizes)
+            report(name, ws, results, budgets, time.perf_counter() - clock)
 
 
 if __name__ == "__main__":

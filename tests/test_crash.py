@@ -21,7 +21,19 @@ from tests.processes import activelabel
 @pytest.fixture
 def workspace(tmp_path, small_corpus, tiny_model) -> Path:
     path = tmp_path / "ws"
-    init_workspace(path, small_corpus, tiny_model, "--batch-size", 6, "--strategy", "margin")
+    init_workspace(
+        path,
+        small_corpus,
+        tiny_model,
+        "--batch-size",
+        6,
+        "--strategy",
+        "margin",
+        "--mode",
+        "finetune",
+        "--cold-start",
+        "random",
+    )
     configure(path, model={"epochs": 1, "min_steps": 2})
     first = activelabel("round", str(path))
     assert first.returncode == 0, first.stderr

@@ -16,7 +16,8 @@ from tests.cli import configure, init_workspace, run
 @pytest.fixture
 def live_workspace(tmp_path, small_corpus, tiny_model):
     path = tmp_path / "live"
-    options = ("--mode", "frozen", "--strategy", "margin", "--batch-size", 10)
+    options = ("--mode", "frozen", "--strategy", "margin", "--cold-start", "random")
+    options += ("--batch-size", 10)
     init_workspace(path, small_corpus, tiny_model, *options)
     configure(path, loop={"random_share": 0.2})
     result = run("round", str(path), "--rounds", "4")

@@ -29,6 +29,8 @@ from activelabel.config import (
     CONFIG_NAME,
     DEVICE,
     MODES,
+    PSEUDO_LABELS,
+    PSEUDO_SHARES,
     Config,
     CorpusConfig,
     LabelStudioConfig,
@@ -227,6 +229,17 @@ OUT_OF_RANGE = {
         st.floats(max_value=0), st.just(math.inf), st.just(math.nan)
     ),
     ("model", "name"): st.sampled_from(["", " ", "\t"]),
+    ("model", "topic_weight"): st.one_of(
+        st.floats(max_value=-1e-9), st.just(math.inf), st.just(math.nan)
+    ),
+    ("model", "pseudo_labels"): st.text(max_size=10).filter(lambda v: v not in PSEUDO_LABELS),
+    ("model", "pseudo_shares"): st.text(max_size=10).filter(lambda v: v not in PSEUDO_SHARES),
+    ("model", "pseudo_per_class"): st.integers(-(2**63), 0),
+    ("model", "pseudo_passes"): st.integers(-(2**63), 0),
+    ("model", "pseudo_weight"): st.one_of(
+        st.floats(max_value=0), st.just(math.inf), st.just(math.nan)
+    ),
+    ("model", "pseudo_pool"): st.integers(-(2**63), 0),
     ("corpus", "source"): st.sampled_from(["", " "]),
     ("taxonomy", "labels"): st.sampled_from([["sport", "sport"], ["sport", ""], [1, 2]]),
     ("model", "device"): st.text(max_size=10).filter(lambda v: not DEVICE.fullmatch(v)),

@@ -34,6 +34,8 @@ def test_strategies_share_seed_sets_and_schedule(workspace):
         2,
         "--sizes",
         "6,12,18",
+        "--cold-start",
+        "random",
     )
     assert result.exit_code == 0, result.output
     stored = curves(workspace)

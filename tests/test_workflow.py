@@ -14,7 +14,21 @@ from tests.cli import configure, init_workspace, run
 def workspace(tmp_path, small_corpus, tiny_model):
     path = tmp_path / "ws"
     init_workspace(
-        path, small_corpus, tiny_model, "--id-column", "id", "--batch-size", 10, "--seed", 3
+        path,
+        small_corpus,
+        tiny_model,
+        "--id-column",
+        "id",
+        "--batch-size",
+        10,
+        "--seed",
+        3,
+        "--mode",
+        "finetune",
+        "--strategy",
+        "balanced(margin+kmeans)",
+        "--cold-start",
+        "random",
     )
     configure(path, model={"epochs": 2, "min_steps": 4, "learning_rate": 1e-3})
     return path

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -136,32 +136,41 @@ class FrozenClassifier(TextClassifier):
         if settings.method != "none" and unlabelled:
             sample = pool_sample(len(unlabelled), settings.pool, self.seed)
             pool_x = encoder.encode([unlabelled[i] for i in sample]).astype(np.float64)
-        head, _, classes = pseudo_label(train, pool_x, self._fit_head, settings, self.n_classes)
+        head, _, classes = pseudo_label(
+            train, pool_x, self._head_fitter(), settings, self.n_classes
+        )
         self.weights, self.bias = head.weights, head.bias
         summary["pseudo_labels"] = np.bincount(classes, minlength=self.n_classes).tolist()
         summary["method"] = settings.method if len(classes) else "none"
         if len(classes):
             summary["pseudo_shares"] = settings.shares
 
-    def _fit_head(self, train: TrainingSet) -> LinearHead:
+    def _head_fitter(self) -> Callable[[TrainingSet], LinearHead]:
+        """Fits a logistic head; successive fits (self-training passes) start from the last
+        solution, which takes fewer iterations to the same optimum."""
         from sklearn.linear_model import LogisticRegression
-        from threadpoolctl import threadpool_limits
 
-        model = LogisticRegression(C=self.settings.regularisation_c, max_iter=2000)
-        with threadpool_limits(limits=1), warnings.catch_warnings():
-            # threads slow a head this small down (~8x measured); many topics with few examples
-            # each are a classification problem all the same
-            warnings.filterwarnings("ignore", "The number of unique classes", UserWarning)
-            model.fit(train.x, train.y, sample_weight=train.weights)
-        weights = np.zeros((self.n_classes, train.x.shape[1]))
-        bias = np.full(self.n_classes, -1e4)
-        classes = model.classes_
-        if len(classes) == 2:  # sklearn keeps one weight vector for a binary problem
-            weights[classes[1]], bias[classes[1]] = model.coef_[0], model.intercept_[0]
-            bias[classes[0]] = 0.0
-        else:
-            weights[classes], bias[classes] = model.coef_, model.intercept_
-        return LinearHead(weights, bias)
+        model = LogisticRegression(C=self.settings.regularisation_c, max_iter=2000, warm_start=True)
+
+        def fit(train: TrainingSet) -> LinearHead:
+            from threadpoolctl import threadpool_limits
+
+            with threadpool_limits(limits=1), warnings.catch_warnings():
+                # threads slow a head this small down (~8x measured); many topics with few
+                # examples each are a classification problem all the same
+                warnings.filterwarnings("ignore", "The number of unique classes", UserWarning)
+                model.fit(train.x, train.y, sample_weight=train.weights)
+            weights = np.zeros((self.n_classes, train.x.shape[1]))
+            bias = np.full(self.n_classes, -1e4)
+            classes = model.classes_
+            if len(classes) == 2:  # sklearn keeps one weight vector for a binary problem
+                weights[classes[1]], bias[classes[1]] = model.coef_[0], model.intercept_[0]
+                bias[classes[0]] = 0.0
+            else:
+                weights[classes], bias[classes] = model.coef_, model.intercept_
+            return LinearHead(weights, bias)
+
+        return fit
 
     def predict(
         self, texts: Sequence[str], progress: Progress | None = None, *, embeddings: bool = True
