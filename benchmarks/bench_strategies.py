@@ -33,9 +33,9 @@ from activelabel.config import Config, CorpusConfig, LoopConfig, ModelConfig, Ta
 from activelabel.corpus import load_corpus
 from activelabel.corpus.records import Record
 from activelabel.corpus.split import stratified_split
-from activelabel.evaluation import CurvePoint
+from activelabel.evaluation import CurvePoint, evaluate
 from activelabel.init import create_workspace
-from activelabel.model import frozen
+from activelabel.model import ModelSettings, frozen, make_classifier, resolve_model
 from activelabel.report.summary import (
     by_seed,
     curve,
@@ -181,6 +181,20 @@ def sizes_for(pool: int, budget: int) -> list[int]:
     return [s for s in steps if s < top] + [top]
 
 
+def zero_shot_accuracy(ws: Workspace) -> float:
+    """Test accuracy of the default learner before any label."""
+    names = ws.class_names
+    settings = ws.config.model_settings(resolve_model(ws.config.model.name))
+    settings = replace(settings, topic_weight=ModelSettings(settings.model_path).topic_weight)
+    classifier = make_classifier("frozen", len(names), settings, topics=ws.taxonomy.prompts)
+    test = ws.store.items("test")
+    classifier.fit([], np.empty(0, dtype=np.int64))
+    probabilities = classifier.predict([i.text for i in test]).probabilities
+    return evaluate(
+        probabilities, np.array([names.index(i.gold) for i in test]), len(names)
+    ).accuracy
+
+
 def at_budget(points: list[CurvePoint], budget: int, value) -> tuple[float, float]:
     values = [value(point_at_budget(p, budget)) for p in by_seed(points).values()]
     return float(np.mean(values)), float(np.std(values, ddof=1) if len(values) > 1 else 0.0)
@@ -203,7 +217,8 @@ def report(name: str, ws: Workspace, results: dict, budgets: list[int], elapsed:
     )
     print(
         f"random+plain at the full budget: {100 * base_curve.final:.1f} %; "
-        f"target (95 %): {100 * target:.1f} %"
+        f"target (95 %): {100 * target:.1f} %; the learner with 0 labels (zero-shot): "
+        f"{100 * zero_shot_accuracy(ws):.1f} %"
     )
     header = ["arm", "labels→target", "ratio", "AUC"]
     header += [f"acc @{b}" for b in budgets] + [f"macro-F1 @{b}" for b in budgets]
