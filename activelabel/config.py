@@ -21,7 +21,7 @@ CONFIG_NAME = "activelabel.toml"
 CLASS_WEIGHTS = ("balanced", "none")
 DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 PSEUDO_LABELS = ("self-training", "spreading", "none")
-PSEUDO_SHARES = ("predicted", "balanced")
+PSEUDO_SHARES = ("predicted", "mixed", "balanced")
 
 
 @dataclass
@@ -56,7 +56,7 @@ class ModelConfig:
     pseudo_labels: str = "self-training"  # frozen: self-training, spreading or none
     pseudo_per_class: int = 100
     pseudo_passes: int = 2
-    pseudo_shares: str = "predicted"  # predicted (the model's class shares) or balanced
+    pseudo_shares: str = "predicted"  # predicted (the model's class shares), mixed or balanced
     pseudo_weight: float = 1.0
     pseudo_pool: int = 20000  # most unlabelled items a fit looks at
 

@@ -96,6 +96,9 @@ ARMS = {
     "default/predicted-shares": Arm(
         DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_shares": "predicted"}
     ),
+    "default/mixed-shares": Arm(
+        DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_shares": "mixed"}
+    ),
     "default/spreading": Arm(
         DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_labels": "spreading"}
     ),
@@ -160,7 +163,7 @@ def share_embeddings() -> None:
     frozen.FrozenEncoder.__init__ = init
 
 
-def run_arm(folder: Path, files, arm: Arm, seeds: list[int], sizes: list[int]):
+def run_arm(folder: Path, files, arm: Arm, seeds: list[int], budget: int):
     pool_csv, test_csv, taxonomy = files
     config = Config(
         corpus=CorpusConfig(str(pool_csv), id_column="id", test=str(test_csv)),
@@ -170,6 +173,7 @@ def run_arm(folder: Path, files, arm: Arm, seeds: list[int], sizes: list[int]):
     )
     create_workspace(folder, config)
     ws = Workspace.open(folder)
+    sizes = sizes_for(len(ws.store.items("pool")), budget)  # the pool without duplicates
     plan = Plan([arm.strategy], seeds, sizes, "frozen", arm.cold_start)
     return ws, run_simulation(ws, plan)
 
@@ -290,12 +294,10 @@ def main() -> None:
             folder = Path(tmp) / name
             folder.mkdir()
             files = write_corpus(folder, name)
-            pool_size = sum(1 for _ in files[0].open(encoding="utf-8")) - 1
-            sizes = sizes_for(pool_size, args.budget)
             clock = time.perf_counter()
             results = {}
             for arm in arms:
-                ws, results[arm] = run_arm(folder / arm, files, ARMS[arm], seeds, sizes)
+                ws, results[arm] = run_arm(folder / arm, files, ARMS[arm], seeds, args.budget)
             report(name, ws, results, budgets, time.perf_counter() - clock)
 
 

@@ -75,6 +75,7 @@ def test_quotas_follow_the_predicted_shares_or_are_balanced():
     predicted = np.array([0] * 80 + [1] * 15 + [2] * 5)
     assert quotas(predicted, 3, 10, "balanced").tolist() == [10, 10, 5]
     assert quotas(predicted, 3, 10, "predicted").tolist() == [24, 4, 2]
+    assert quotas(predicted, 3, 10, "mixed").tolist() == [17, 7, 5]  # (80 + 33) / 2 % of 30
 
 
 def test_most_confident_takes_the_surest_rows_of_each_class():

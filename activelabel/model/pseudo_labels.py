@@ -6,7 +6,8 @@ graph of the embeddings (labelled examples and topic descriptions are the seeds)
 only the most confident guesses are kept: per class up to ``per_class`` of the rows predicted as
 it (``shares = "balanced"``), or the same total shared out by the model's predicted class shares
 (``shares = "predicted"``: on imbalanced corpora a balanced share pulls every prediction towards
-a uniform prior). The guesses live only inside one ``fit``: never stored, never returned.
+a uniform prior), or by the mean of the predicted and the equal share (``shares = "mixed"``).
+The guesses live only inside one ``fit``: never stored, never returned.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class PseudoLabelling:
     method: str = "self-training"  # "self-training", "spreading" or "none"
     per_class: int = 100
     passes: int = 2
-    shares: str = "predicted"  # "predicted" or "balanced"
+    shares: str = "predicted"  # "predicted", "mixed" or "balanced"
     weight: float = 1.0
     pool: int = 20000
 
@@ -43,11 +44,10 @@ def quotas(predicted: np.ndarray, n_classes: int, per_class: int, shares: str) -
     """How many pseudo-labels each class gets, from the pool's predicted classes."""
     counts = np.bincount(predicted, minlength=n_classes)[:n_classes]
     if shares == "balanced":
-        wanted = np.full(n_classes, per_class)
-    else:
-        total = per_class * n_classes
-        wanted = np.round(total * counts / max(1, counts.sum())).astype(np.int64)
-    return np.minimum(wanted, counts)
+        return np.minimum(np.full(n_classes, per_class), counts)
+    predicted = counts / max(1, counts.sum())
+    share = predicted if shares == "predicted" else (predicted + 1 / n_classes) / 2
+    return np.minimum(np.round(per_class * n_classes * share).astype(np.int64), counts)
 
 
 def most_confident(probabilities: np.ndarray, per_class: int, shares: str) -> np.ndarray:
