@@ -56,7 +56,7 @@ class ModelConfig:
     pseudo_labels: str = "self-training"  # frozen: self-training, spreading or none
     pseudo_per_class: int = 100
     pseudo_passes: int = 2
-    pseudo_shares: str = "predicted"  # predicted (the model's class shares), mixed or balanced
+    pseudo_shares: str = "mixed"  # predicted (the model's class shares), mixed or balanced
     pseudo_weight: float = 1.0
     pseudo_pool: int = 20000  # most unlabelled items a fit looks at
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from activelabel.cli.status_cmd import trained_on_text
 from activelabel.config import Config
 from activelabel.errors import ConfigError
 from activelabel.model import FrozenClassifier, ModelSettings
@@ -59,7 +60,7 @@ def test_descriptions_keep_unlabelled_topics_in_the_model(tiny_model):
     prior = FrozenClassifier(3, settings(tiny_model, pseudo_labels="none"), topics=PROMPTS)
     prior.fit(one_topic, np.zeros(4, dtype=np.int64))
     assert set(prior.predict(PROMPTS).probabilities.argmax(1).tolist()) == {0, 1, 2}
-    assert prior.training_summary["labels"] == [4, 0, 0]
+    assert prior.training_summary["labels_per_class"] == [4, 0, 0]
     assert prior.training_summary["topic_examples"] == 3
 
 
@@ -125,8 +126,9 @@ def test_learner_fit_is_deterministic_and_summarised(tiny_model):
         runs.append(classifier.predict(TEXTS).probabilities)
     assert np.allclose(runs[0], runs[1], atol=1e-6)
     summary = classifier.training_summary
-    assert summary["method"] == "self-training" and summary["pseudo_shares"] == "predicted"
-    assert summary["labels"] == np.bincount(GOLD[:15], minlength=3).tolist()
+    assert summary["method"] == "self-training" and summary["pseudo_shares"] == "mixed"
+    assert summary["labels_per_class"] == np.bincount(GOLD[:15], minlength=3).tolist()
+    assert summary["labels"] == 15
     assert 0 < sum(summary["pseudo_labels"]) <= 15
 
 
@@ -147,6 +149,10 @@ def test_pseudo_labels_never_become_labels(tmp_path, small_corpus, tiny_model):
     assert all(gold[item] == label for item, label in labels.items())
     status = run("status", ws)
     assert status.exit_code == 0
+    training = workspace.store.rounds()[-1].training
+    assert training["labels"] == 8 and training["topic_examples"] == 3
+    assert trained_on_text(training).startswith("8 labels + 3 topics + ")
+    assert "pseudo (self-training)" in trained_on_text(training)
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,19 @@ def satisfactory_classes(correct: list[int], total: list[int]) -> int:
     return sum(1 for c, t in zip(correct, total, strict=True) if t and c / t >= SATISFACTORY)
 
 
+def trained_on_text(training: dict | None) -> str:
+    """What a round's model learned from, short: "labels + topic descriptions + pseudo"."""
+    if not training:
+        return ""
+    parts = [f"{training.get('labels', 0)} labels"]
+    if training.get("topic_examples"):
+        parts.append(f"{training['topic_examples']} topics")
+    pseudo = training.get("pseudo_labels")
+    if isinstance(pseudo, list) and sum(pseudo):
+        parts.append(f"{sum(pseudo)} pseudo ({training.get('method', '')})")
+    return " + ".join(parts)
+
+
 def print_status(ws: Workspace) -> None:
     rounds = ws.store.rounds()
     n_classes = len(ws.class_names)
@@ -34,6 +47,7 @@ def print_status(ws: Workspace) -> None:
         "satisfactory",
         "zero-shot",
         "random arm",
+        "trained on",
         "strategy",
         "wall",
     ):
@@ -53,6 +67,7 @@ def print_status(ws: Workspace) -> None:
             else "–",
             percent(r.zero_shot.accuracy) if r.zero_shot else "",
             f"{percent(r.random_arm.accuracy)} @{r.random_arm_labels}" if r.random_arm else "",
+            trained_on_text(r.training),
             r.strategy,
             f"{r.wall_seconds:.0f} s",
         )
@@ -116,6 +131,8 @@ def _where(ws: Workspace) -> str:
 def status_command(workspace: Path) -> None:
     """Show every round of WORKSPACE: labels, accuracy, macro-F1, eval loss, satisfactory
     classes (at least 5 of 6 test headlines right, as in the original study), zero-shot
-    accuracy (round 0), the random arm's accuracy with its own label count, wall time, the
-    topics no label has hit yet, and a suggestion whether to keep labelling."""
+    accuracy (round 0), the random arm's accuracy with its own label count, what the model
+    trained on (labels, topic descriptions, pseudo-labels from the pool, which are never
+    stored as labels), wall time, the topics no label has hit yet, and a suggestion whether to
+    keep labelling."""
     print_status(Workspace.open(workspace))

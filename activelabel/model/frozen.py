@@ -103,7 +103,8 @@ class FrozenClassifier(TextClassifier):
         encoder = self.encoder([*texts, *unlabelled])
         topic_x = encoder.encode(list(self.topics)) if self._uses_topics() else None
         summary: dict = {
-            "labels": np.bincount(y, minlength=self.n_classes).tolist(),
+            "labels": len(y),
+            "labels_per_class": np.bincount(y, minlength=self.n_classes).tolist(),
             "topic_examples": 0 if topic_x is None else len(topic_x),
             "topic_weight": s.topic_weight if topic_x is not None else 0.0,
             "pseudo_labels": [0] * self.n_classes,

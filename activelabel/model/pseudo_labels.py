@@ -28,7 +28,7 @@ class PseudoLabelling:
     method: str = "self-training"  # "self-training", "spreading" or "none"
     per_class: int = 100
     passes: int = 2
-    shares: str = "predicted"  # "predicted", "mixed" or "balanced"
+    shares: str = "mixed"  # "predicted", "mixed" or "balanced"
     weight: float = 1.0
     pool: int = 20000
 

@@ -25,7 +25,7 @@ class ModelSettings:
     pseudo_labels: str = "self-training"  # "self-training", "spreading" or "none"
     pseudo_per_class: int = 100  # pseudo-labels per class and pass (before shares)
     pseudo_passes: int = 2  # self-training passes
-    pseudo_shares: str = "predicted"  # "predicted" (the model's class shares) or "balanced"
+    pseudo_shares: str = "mixed"  # "predicted" (the model's class shares), "mixed" or "balanced"
     pseudo_weight: float = 1.0  # weight of each pseudo-labelled example
     pseudo_pool: int = 20000  # most unlabelled items looked at per fit (a seeded sample)
     device: str = "auto"

@@ -7,6 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from activelabel.errors import StrategyError
 from activelabel.strategies import Hunted, PoolView, ZeroShotSeed, make_strategy
 
 from .pools import clustered_pool
@@ -38,7 +39,7 @@ def test_zero_shot_spreads_within_a_topic_and_gives_unused_slots_away():
 
 def test_zero_shot_needs_topic_embeddings():
     pool, _ = clustered_pool([5, 5])
-    with pytest.raises(ValueError, match="topic_embeddings"):
+    with pytest.raises(StrategyError, match="topic_embeddings"):
         ZeroShotSeed().select(replace(pool, topic_embeddings=None), 3, np.random.default_rng(0))
 
 
