@@ -20,8 +20,9 @@ class ModelSettings:
     train_word_embeddings: bool = False  # fine-tune the token embedding table too (slower)
     class_weight: str = "balanced"  # "balanced" or "none"
     regularisation_c: float = 1.0  # inverse L2 strength of the frozen mode's logistic head
-    # frozen mode's learner: topic descriptions as training examples, pseudo-labels from the pool
-    topic_weight: float = 10.0  # weight of each embedded topic description; 0: not used
+    # topic descriptions as training examples (frozen, setfit head, finetune); weight of each,
+    # 0: off; and the frozen mode's pseudo-labels from the pool
+    topic_weight: float = 10.0
     pseudo_labels: str = "self-training"  # "self-training", "spreading" or "none"
     pseudo_per_class: int = 100  # pseudo-labels per class and pass (before shares)
     pseudo_passes: int = 2  # self-training passes
@@ -29,8 +30,6 @@ class ModelSettings:
     pseudo_weight: float = 1.0  # weight of each pseudo-labelled example
     pseudo_pool: int = 20000  # most unlabelled items looked at per fit (a seeded sample)
     device: str = "auto"
-    # topic descriptions as training examples (setfit head, finetune); weight of each, 0: off
-    topic_weight: float = 10.0
     # finetune: per class, the frozen teacher's most confident pool items as extra examples
     # (off: no gain at 120 BBC labels for 3x the training time; benchmarks/bench_learners.py)
     teacher_pseudo_labels: int = 0
