@@ -7,7 +7,8 @@ import os
 import signal
 
 KILL_AT = "ACTIVELABEL_KILL_AT"
-POINTS = ("pull", "pull-write", "train", "select", "state-write", "push")
+POINTS = ("pull", "pull-write", "train", "select", "state-write", "push")  # a round's phases
+CACHE_POINTS = ("cache-data", "cache-index")  # inside a write to the embedding cache
 
 
 def checkpoint(name: str) -> None:

@@ -107,7 +107,18 @@ class TokenCache:
         self.max_length = max_length
         self._ids: dict[str, list[int]] = {}
 
-    def ids(self, texts: Sequence[str]) -> list[list[int]]:
+    def ids(self, texts: Sequence[str], keep: bool = True) -> list[list[int]]:
+        """Token ids of ``texts``; ``keep=False`` tokenises without remembering (for texts
+        whose embeddings go to a disk cache and are never tokenised again)."""
+        if not keep:
+            known = [self._ids.get(t) for t in texts]
+            todo = [t for t, ids in zip(texts, known, strict=True) if ids is None]
+            fresh = iter(
+                self.tokenizer(todo, truncation=True, max_length=self.max_length)["input_ids"]
+                if todo
+                else []
+            )
+            return [ids if ids is not None else next(fresh) for ids in known]
         missing = list(dict.fromkeys(t for t in texts if t not in self._ids))
         if missing:
             encoded = self.tokenizer(missing, truncation=True, max_length=self.max_length)

@@ -7,11 +7,13 @@ import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from activelabel.model.base import Prediction, Progress, TextClassifier, softmax
+from activelabel.model.embedding_cache import EmbeddingCache, text_keys
 from activelabel.model.encoder import TokenCache, length_sorted_batches, load_encoder, mean_pool
 from activelabel.model.prior import TrainingSet, labelled_set, with_topics, zero_shot
 from activelabel.model.pseudo_labels import PseudoLabelling, pool_sample, pseudo_label
@@ -19,7 +21,8 @@ from activelabel.model.settings import ModelSettings
 
 
 class FrozenEncoder:
-    """Sentence embeddings of the pre-trained encoder, computed once per text."""
+    """Sentence embeddings of the pre-trained encoder, computed once per text: kept in memory,
+    or, when the settings name a ``cache_dir``, on disk for every later round."""
 
     def __init__(self, settings: ModelSettings, tokens: TokenCache, device: torch.device):
         self.settings = settings
@@ -27,28 +30,54 @@ class FrozenEncoder:
         self.device = device
         self.model = load_encoder(settings.model_path).to(device).eval()
         self.cache: dict[str, np.ndarray] = {}
+        self.disk: EmbeddingCache | None = None
+        if settings.cache_dir:
+            self.disk = EmbeddingCache.for_model(
+                Path(settings.cache_dir), self.model, settings.model_path, tokens.max_length
+            )
 
-    @torch.inference_mode()
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        if self.disk is not None:
+            return self._encode_on_disk(texts, progress)
         missing = list(dict.fromkeys(t for t in texts if t not in self.cache))
         if missing:
-            ids = self.tokens.ids(missing)
-            for batch in length_sorted_batches(
-                [len(i) for i in ids], self.settings.predict_batch_size
-            ):
-                inputs = self.tokens.batch([ids[i] for i in batch], self.device)
-                hidden = self.model(**inputs)[0]
-                pooled = torch.nn.functional.normalize(
-                    mean_pool(hidden, inputs["attention_mask"]).float(), dim=-1
-                )
-                for row, vector in zip(batch, pooled.cpu().numpy(), strict=True):
-                    self.cache[missing[row]] = vector
-                if progress:
-                    progress(len(batch))
-        dim = self.model.config.hidden_size
+            self.cache.update(zip(missing, self._compute(missing, progress), strict=True))
         if not texts:
-            return np.zeros((0, dim), dtype=np.float32)
+            return np.zeros((0, self.model.config.hidden_size), dtype=np.float32)
         return np.stack([self.cache[t] for t in texts])
+
+    def _encode_on_disk(self, texts: Sequence[str], progress: Progress | None) -> np.ndarray:
+        assert self.disk is not None
+        keys = text_keys(texts)
+        vectors, found = self.disk.lookup(keys)
+        if progress and found.any():
+            progress(int(found.sum()))
+        if not found.all():
+            todo = np.flatnonzero(~found)
+            unique_keys, first, inverse = np.unique(
+                keys[todo], return_index=True, return_inverse=True
+            )
+            computed = self._compute([texts[todo[i]] for i in first], progress, keep=False)
+            self.disk.add(unique_keys, computed)
+            vectors[todo] = computed[inverse]
+        return vectors
+
+    @torch.inference_mode()
+    def _compute(
+        self, texts: Sequence[str], progress: Progress | None, keep: bool = True
+    ) -> np.ndarray:
+        out = np.zeros((len(texts), self.model.config.hidden_size), dtype=np.float32)
+        ids = self.tokens.ids(texts, keep=keep)
+        for batch in length_sorted_batches([len(i) for i in ids], self.settings.predict_batch_size):
+            inputs = self.tokens.batch([ids[i] for i in batch], self.device)
+            hidden = self.model(**inputs)[0]
+            pooled = torch.nn.functional.normalize(
+                mean_pool(hidden, inputs["attention_mask"]).float(), dim=-1
+            )
+            out[batch] = pooled.cpu().numpy()
+            if progress:
+                progress(len(batch))
+        return out
 
 
 class FrozenClassifier(TextClassifier):
