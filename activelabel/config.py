@@ -22,6 +22,7 @@ CLASS_WEIGHTS = ("balanced", "none")
 DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 PSEUDO_LABELS = ("self-training", "spreading", "none")
 PSEUDO_SHARES = ("predicted", "mixed", "balanced")
+ENGINES = ("local", "ray")
 
 
 @dataclass
@@ -79,12 +80,21 @@ class LabelStudioConfig:
 
 
 @dataclass
+class ComputeConfig:
+    engine: str = "local"  # "local": this process; "ray": Ray Data actors (pip install ...[ray])
+    address: str = "local"  # "local" (start Ray here), "auto" (the running cluster), "ray://h:p"
+    workers: int = 2  # model actors scoring the pool
+    gpus_per_worker: float = 0.0  # 0: CPU workers; 1 (or a share): GPU workers
+
+
+@dataclass
 class Config:
     corpus: CorpusConfig = field(default_factory=CorpusConfig)
     taxonomy: TaxonomyConfig = field(default_factory=TaxonomyConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     loop: LoopConfig = field(default_factory=LoopConfig)
     labelstudio: LabelStudioConfig = field(default_factory=LabelStudioConfig)
+    compute: ComputeConfig = field(default_factory=ComputeConfig)
 
     def model_settings(self, model_path: str) -> ModelSettings:
         m = self.model
@@ -111,6 +121,7 @@ class Config:
         """Check every value; raises ``ConfigError`` naming the first wrong key (and the command
         line option it came from, where ``flags`` maps keys to options)."""
         m, loop, corpus, taxonomy = self.model, self.loop, self.corpus, self.taxonomy
+        compute = self.compute
         checks = [
             ("model.mode", m.mode, m.mode in MODES, f"must be one of {', '.join(MODES)}"),
             ("model.epochs", m.epochs, m.epochs >= 1, "must be at least 1"),
@@ -225,6 +236,25 @@ class Config:
                 len({str(x) for x in taxonomy.labels}) == len(taxonomy.labels),
                 "must not repeat a label",
             ),
+            (
+                "compute.engine",
+                compute.engine,
+                compute.engine in ENGINES,
+                f"must be one of {', '.join(ENGINES)}",
+            ),
+            (
+                "compute.address",
+                compute.address,
+                _ray_address(compute.address),
+                "must be 'local', 'auto', 'ray://HOST:PORT' or 'HOST:PORT'",
+            ),
+            ("compute.workers", compute.workers, compute.workers >= 1, "must be at least 1"),
+            (
+                "compute.gpus_per_worker",
+                compute.gpus_per_worker,
+                0 <= compute.gpus_per_worker < math.inf,
+                "must be 0 (CPU workers) or a positive number of GPUs",
+            ),
         ]
         for key, value, ok, requirement in checks:
             if not ok:
@@ -261,6 +291,14 @@ def _device_missing(device: str) -> str:
     number = int(device.partition(":")[2] or 0)
     count = torch.cuda.device_count()
     return "" if number < count else f"this machine has {count} GPU(s) (cuda:0..cuda:{count - 1})"
+
+
+def _ray_address(address: str) -> bool:
+    if address in ("local", "auto"):
+        return True
+    rest = address.removeprefix("ray://")
+    host, _, port = rest.rpartition(":")
+    return bool(host) and port.isdigit() and not any(c.isspace() for c in rest)
 
 
 def _show(value: Any) -> str:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 from activelabel.errors import StateError, os_problem, sqlite_problem
 from activelabel.evaluation import CurvePoint, Evaluation
 from activelabel.faults import checkpoint
@@ -322,6 +324,55 @@ class Store:
             classes,
         )
         return {(split, gold): n for split, gold, n in rows}
+
+    def count_items(self, split: str) -> int:
+        return self.db.execute("SELECT count(*) FROM items WHERE split = ?", (split,)).fetchone()[0]
+
+    def item_chunks(
+        self, split: str, size: int = 10_000, exclude: np.ndarray | None = None
+    ) -> Iterator[tuple[np.ndarray, list[str]]]:
+        """Ids (an int64 array) and texts of a split in id order, ``size`` items at a time,
+        leaving out the ids in ``exclude``. Each chunk is its own short query (keyset paging),
+        so a long scoring pass never holds the database open for writers."""
+        excluded = np.unique(np.asarray(exclude if exclude is not None else [], dtype=np.int64))
+        last = -1
+        while True:
+            rows = self.db.execute(
+                "SELECT id, text FROM items WHERE split = ? AND id > ? ORDER BY id LIMIT ?",
+                (split, last, size),
+            ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+            keep = ~np.isin(ids, excluded, assume_unique=False) if len(excluded) else None
+            texts = [row[1] for row in rows]
+            if keep is not None and not keep.all():
+                ids, texts = ids[keep], [t for t, k in zip(texts, keep, strict=True) if k]
+            if len(ids):
+                yield ids, texts
+
+    def item_ids(self, split: str) -> np.ndarray:
+        """The ids of a split, in id order (8 bytes an item)."""
+        rows = self.db.execute("SELECT id FROM items WHERE split = ? ORDER BY id", (split,))
+        return np.fromiter((row[0] for row in rows), dtype=np.int64)
+
+    def texts(self, ids: Iterable[int], split: str | None = None) -> dict[int, str]:
+        """The texts of those items ``ids`` that exist (in ``split``, when given)."""
+        wanted = sorted(set(ids))
+        out: dict[int, str] = {}
+        for start in range(0, len(wanted), 900):  # SQLite's limit on bound parameters
+            part = wanted[start : start + 900]
+            marks = ",".join("?" * len(part))
+            out.update(self.db.execute(f"SELECT id, text FROM items WHERE id IN ({marks})", part))
+        return out
+
+    def first_texts(self, limit: int) -> list[str]:
+        """The first ``limit`` texts, pool before test (as ``items('pool') + items('test')``)."""
+        rows = self.db.execute(
+            "SELECT text FROM items ORDER BY split = 'test', id LIMIT ?", (limit,)
+        )
+        return [row[0] for row in rows]
 
     def active_labels(self) -> dict[int, str]:
         rows = self.db.execute("SELECT item_id, label FROM labels WHERE status = 'active'")

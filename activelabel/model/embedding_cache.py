@@ -19,6 +19,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import mmap
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -88,6 +89,13 @@ class EmbeddingCache:
             about,
         )
 
+    def __getstate__(self) -> dict:
+        """Pickled (e.g. to a Ray worker) as its folder; the maps are reopened there."""
+        return {"folder": self.folder, "dim": self.dim, "about": self.about}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["folder"], state["dim"], state["about"])
+
     def __len__(self) -> int:
         return len(self._sorted_keys)
 
@@ -139,7 +147,9 @@ class EmbeddingCache:
             mine = where[:, 0] == segment
             order = np.argsort(where[mine, 1], kind="stable")  # sequential reads of the map
             source_rows = where[mine, 1][order]
-            vectors[rows[mine][order]] = self._vectors[segment][source_rows]
+            mapped = self._vectors[segment]
+            vectors[rows[mine][order]] = mapped[source_rows]
+            _release(mapped)
         return vectors, found
 
     # -- writing ---------------------------------------------------------------------------------
@@ -198,6 +208,14 @@ class EmbeddingCache:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _release(mapped: np.ndarray) -> None:
+    """Drop the mapped pages just read from this process's resident memory (they stay in the
+    page cache): streaming a million cached rows must not grow the process by their size."""
+    handle = getattr(mapped, "_mmap", None)
+    if handle is not None and hasattr(mmap, "MADV_DONTNEED"):
+        handle.madvise(mmap.MADV_DONTNEED)
 
 
 def _next_number(listed: list[str]) -> int:
