@@ -28,7 +28,8 @@ class FrozenEncoder:
         self.settings = settings
         self.tokens = tokens
         self.device = device
-        self.model = load_encoder(settings.model_path).to(device).eval()
+        self.model = load_encoder(settings.model_path).eval()  # moved to the device when used
+        self._on_device = device.type == "cpu"
         self.cache: dict[str, np.ndarray] = {}
         self.disk: EmbeddingCache | None = None
         if settings.cache_dir:
@@ -67,6 +68,11 @@ class FrozenEncoder:
         self, texts: Sequence[str], progress: Progress | None, keep: bool = True
     ) -> np.ndarray:
         out = np.zeros((len(texts), self.model.config.hidden_size), dtype=np.float32)
+        if not texts:
+            return out
+        if not self._on_device:  # once, and never for a round that finds everything cached
+            self.model.to(self.device)
+            self._on_device = True
         ids = self.tokens.ids(texts, keep=keep)
         for batch in length_sorted_batches([len(i) for i in ids], self.settings.predict_batch_size):
             inputs = self.tokens.batch([ids[i] for i in batch], self.device)
