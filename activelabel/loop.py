@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from activelabel.annotators.base import Annotator, BatchItem, Pulled
-from activelabel.engine import LabelledPool, Phase, SeenRecall, Trainer, pick, selection_rng, silent
+from activelabel.engine import Phase, SeenRecall, Trainer, pick, selection_rng, silent
+from activelabel.engine.data import StreamedPool
 from activelabel.engine.training import informed, trained_on
 from activelabel.engine.view import zero_shot_evaluation
 from activelabel.errors import ActiveLabelError
@@ -59,7 +60,7 @@ def pull(ws: Workspace, annotator: Annotator) -> tuple[Pulled, list[str]]:
     the problems to tell the user."""
     pulled = annotator.pull()
     checkpoint("pull")
-    known = {item.id for item in ws.store.items("pool")}
+    known = set(ws.store.texts((label.item_id for label in pulled.labels), split="pool"))
     classes = set(ws.class_names)
     problems = list(pulled.problems)
     labels = []
@@ -88,7 +89,7 @@ def push_pending(ws: Workspace, annotator: Annotator) -> int:
     pending = ws.store.selections(unpushed=True)
     if not pending:
         return 0
-    texts = {item.id: item.text for item in ws.store.items("pool")}
+    texts = ws.store.texts(s.item_id for s in pending)
     batch = [
         BatchItem(s.item_id, texts[s.item_id], s.round, s.predicted, s.confidence, s.arm, s.reason)
         for s in pending
@@ -128,9 +129,9 @@ def _run_round(
         _check_enough_labels(ws, number)
     new, changed = _labels_since_last_round(ws)
 
-    data = LabelledPool.from_workspace(ws)
-    trainer = Trainer.for_workspace(ws, data.all_texts, phase=phase)
-    unlabelled = data.unlabelled_texts
+    data = StreamedPool.from_workspace(ws)
+    trainer = Trainer.for_workspace(ws, data.sample_texts(), phase=phase)
+    unlabelled = data.unlabelled_texts(np.random.default_rng([config.loop.seed, number, 5]))
     classifier = trainer.fit(data.labelled_texts, data.y, unlabelled)
     watermark = store.label_watermark()
     evaluation = trainer.evaluate(classifier, [i.text for i in data.test], data.test_gold)
@@ -151,7 +152,7 @@ def _run_round(
         classifier,
         spec,
         batch_size,
-        candidates=data.candidate_texts,
+        candidates=data.candidates,
         labelled_texts=data.labelled_texts,
         labelled_classes=data.y,
         class_names=data.class_names,
@@ -159,7 +160,8 @@ def _run_round(
         random_share=config.loop.random_share,
         rng=selection_rng(config.loop.seed, number),
         score_candidates=True,
-        progress=phase("score pool", len(data.candidates)),
+        progress=phase("score pool", len(data.candidate_ids)),
+        compute=config.compute,
     )
     checkpoint("select")
     names = data.class_names
@@ -171,7 +173,7 @@ def _run_round(
         selections.append(
             Selection(
                 number,
-                data.candidates[row].id,
+                int(data.candidate_ids[row]),
                 rank,
                 arm=arm,
                 predicted=None if p is None else names[int(p.argmax())],
@@ -242,7 +244,7 @@ def _labels_since_last_round(ws: Workspace) -> tuple[int, int]:
 
 
 def _random_arm(
-    ws: Workspace, trainer: Trainer, data: LabelledPool, unlabelled: list[str]
+    ws: Workspace, trainer: Trainer, data: StreamedPool, unlabelled: list[str]
 ) -> tuple[set[int], Evaluation | None]:
     """The labels drawn at random so far, and a model trained on them alone."""
     drawn = {s.item_id for s in ws.store.selections(arm="random")}
@@ -256,7 +258,7 @@ def _random_arm(
     return {data.labelled[r].id for r in rows}, evaluation
 
 
-def _seen_recall(ws: Workspace, data: LabelledPool) -> SeenRecall:
+def _seen_recall(ws: Workspace, data: StreamedPool) -> SeenRecall:
     """The model's suggestions on the headlines people then labelled."""
     index = {name: i for i, name in enumerate(data.class_names)}
     labels = dict(zip((i.id for i in data.labelled), data.y.tolist(), strict=True))
@@ -272,17 +274,16 @@ def _seen_recall(ws: Workspace, data: LabelledPool) -> SeenRecall:
     return seen
 
 
-def _stopping_set(ws: Workspace, data: LabelledPool) -> list[str]:
+def _stopping_set(ws: Workspace, data: StreamedPool) -> list[str]:
     """Texts of a fixed, seeded sample of pool headlines, the same every round."""
     stored = ws.store.get("stopping_set")
     if stored is None:
         rng = np.random.default_rng([ws.config.loop.seed, 7])
-        ids = [item.id for item in data.pool]
-        chosen = sorted(rng.permutation(ids)[:STOPPING_SET_SIZE].tolist())
+        chosen = sorted(rng.permutation(data.pool_ids)[:STOPPING_SET_SIZE].tolist())
         ws.store.set("stopping_set", json.dumps(chosen))
     else:
         chosen = json.loads(stored)
-    texts = {item.id: item.text for item in data.pool}
+    texts = ws.store.texts(chosen)
     return [texts[i] for i in chosen]
 
 

@@ -359,12 +359,14 @@ class Store:
 
     def texts(self, ids: Iterable[int], split: str | None = None) -> dict[int, str]:
         """The texts of those items ``ids`` that exist (in ``split``, when given)."""
-        wanted = sorted(set(ids))
+        wanted = sorted({int(i) for i in ids})
         out: dict[int, str] = {}
         for start in range(0, len(wanted), 900):  # SQLite's limit on bound parameters
-            part = wanted[start : start + 900]
-            marks = ",".join("?" * len(part))
-            out.update(self.db.execute(f"SELECT id, text FROM items WHERE id IN ({marks})", part))
+            part: list = wanted[start : start + 900]
+            query = f"SELECT id, text FROM items WHERE id IN ({','.join('?' * len(part))})"
+            if split:
+                query, part = query + " AND split = ?", [*part, split]
+            out.update(self.db.execute(query, part))
         return out
 
     def first_texts(self, limit: int) -> list[str]:

@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 
 import activelabel.compute.stream as stream
-from activelabel.compute import local_predict, score_pool, strategy_view
+from activelabel.compute import local_predict, score_pool
 from activelabel.model import FrozenClassifier, ModelSettings
-from activelabel.strategies import make_strategy
 from activelabel.workspace import Workspace
 from tests.cli import configure, init_workspace, run
 
@@ -106,10 +105,11 @@ def test_scoring_keeps_probabilities_for_all_and_embeddings_for_the_sample(tiny_
     )
     assert len(untrained.sample_rows) == 60
 
-    view, rows = strategy_view(small, make_strategy("margin+kmeans").needs)
-    assert view.size == len(small.sample_rows) and rows.tolist() == small.sample_rows.tolist()
-    view, rows = strategy_view(small, make_strategy("margin").needs)
-    assert view.size == len(texts) and view.embeddings is None
+    prediction, rows = small.for_view(embeddings=True)  # e.g. margin+kmeans: the subsample
+    assert rows.tolist() == small.sample_rows.tolist()
+    assert len(prediction.probabilities) == len(prediction.embeddings) == len(rows)
+    prediction, rows = small.for_view(embeddings=False)  # e.g. margin: the whole pool
+    assert len(rows) == len(texts) and prediction.embeddings.shape == (len(texts), 0)
 
     bare = score_pool(
         local_predict(classifier),

@@ -12,7 +12,6 @@ from activelabel.compute.stream import (
     ScoredPool,
     local_predict,
     score_pool,
-    strategy_view,
 )
 from activelabel.config import ComputeConfig
 
@@ -38,5 +37,4 @@ __all__ = [
     "local_predict",
     "pool_predictor",
     "score_pool",
-    "strategy_view",
 ]

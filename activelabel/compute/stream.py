@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from activelabel.model.base import Prediction
-from activelabel.strategies.base import PoolView
 
 SAMPLE_SIZE = 20_000  # rows whose embeddings a round keeps for diversity/balance strategies
 CHUNK_SIZE = 8_192  # items read from the store and scored at a time
@@ -45,6 +44,22 @@ class ScoredPool:
     def complete(self) -> bool:
         """Whether every row's embedding was kept."""
         return len(self.sample_rows) == self.size
+
+    @property
+    def embeddings(self) -> np.ndarray | None:
+        """Every row's embedding, where all were kept."""
+        return self.sample_embeddings if self.complete else None
+
+    def for_view(self, embeddings: bool) -> tuple[Prediction, np.ndarray]:
+        """What a strategy's view is built from, and the pool row of each of its rows: the whole
+        pool, or the candidate subsample when the strategy needs embeddings the pool lacks."""
+        if embeddings and not self.complete:
+            rows = self.sample_rows
+            return Prediction(self.probabilities[rows], self.sample_embeddings), rows
+        vectors = self.embeddings
+        if vectors is None:
+            vectors = np.zeros((self.size, 0), dtype=np.float32)
+        return Prediction(self.probabilities, vectors), np.arange(self.size)
 
 
 class _Sample:
@@ -157,27 +172,3 @@ def local_predict(classifier, progress: Callable[[int], None] | None = None) -> 
             yield rows, classifier.predict(texts, progress, embeddings=embeddings)
 
     return predict
-
-
-def strategy_view(
-    scored: ScoredPool, needs: frozenset[str], **fields
-) -> tuple[PoolView, np.ndarray]:
-    """The view a strategy with ``needs`` chooses from, and the pool row of each of its rows:
-    the whole pool, or the candidate subsample when it needs embeddings the pool lacks.
-    ``fields`` fill the view's other members (labelled embeddings, class names, ...)."""
-    if "embeddings" in needs and not scored.complete:
-        rows = scored.sample_rows
-        view = PoolView(
-            probabilities=scored.probabilities[rows],
-            embeddings=scored.sample_embeddings,
-            n_candidates=len(rows),
-            **fields,
-        )
-        return view, rows
-    view = PoolView(
-        probabilities=scored.probabilities,
-        embeddings=scored.sample_embeddings if scored.complete else None,
-        n_candidates=scored.size,
-        **fields,
-    )
-    return view, np.arange(scored.size)

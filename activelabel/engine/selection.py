@@ -7,9 +7,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from activelabel.compute import ScoredPool
+from activelabel.config import ComputeConfig
+from activelabel.engine.data import Candidates
+from activelabel.engine.training import informed
 from activelabel.engine.view import build_view, score, scoring_needed
 from activelabel.errors import StrategyError
-from activelabel.model import Prediction, TextClassifier
+from activelabel.model import TextClassifier
 from activelabel.strategies import Need, PoolView, make_strategy
 
 
@@ -26,17 +30,27 @@ def declared_needs(strategy) -> frozenset[Need]:
 
 
 def select_batch(
-    view: PoolView, spec: str, n: int, random_share: float, rng: np.random.Generator
+    view: PoolView,
+    spec: str,
+    n: int,
+    random_share: float,
+    rng: np.random.Generator,
+    view_rows: np.ndarray | None = None,
+    pool_size: int | None = None,
 ) -> tuple[np.ndarray, list[str]]:
     """Rows of the batch and the arm of each: the strategy's picks, then uniform random draws
-    (``random_share`` of the batch, at least one when the share is positive). A random
-    strategy is the random arm as a whole."""
+    from the whole pool (``random_share`` of the batch, at least one when the share is
+    positive). A random strategy is the random arm as a whole. When ``view`` covers a subsample
+    of a pool of ``pool_size`` candidates, its row ``i`` is pool row ``view_rows[i]``."""
+    rows_of = np.arange(view.size) if view_rows is None else np.asarray(view_rows)
+    size = view.size if pool_size is None else pool_size
     if make_strategy(spec).name == "random":
         rows = np.asarray(make_strategy("random").select(view, n, rng), dtype=np.int64)
-        return rows, ["random"] * len(rows)
+        return rows_of[rows].astype(np.int64), ["random"] * len(rows)
     n_random = min(n, max(1, round(random_share * n))) if random_share > 0 and n > 1 else 0
-    active = np.asarray(make_strategy(spec).select(view, n - n_random, rng), dtype=np.int64)
-    rest = np.setdiff1d(np.arange(view.size), active)
+    picks = np.asarray(make_strategy(spec).select(view, n - n_random, rng), dtype=np.int64)
+    active = rows_of[picks].astype(np.int64)
+    rest = np.setdiff1d(np.arange(size), active)
     drawn = rng.permutation(rest)[:n_random]
     rows = np.concatenate([active, drawn]).astype(np.int64)
     return rows, ["active"] * len(active) + ["random"] * len(drawn)
@@ -74,7 +88,7 @@ class SeenRecall:
 class Pick:
     rows: np.ndarray  # candidate rows, most wanted first, then the random draws
     arms: list[str]
-    scored: Prediction | None  # the model's prediction for every candidate, where computed
+    scored: ScoredPool | None  # the model's scores of the candidates, where computed
 
 
 def pick(
@@ -82,7 +96,7 @@ def pick(
     spec: str,
     n: int,
     *,
-    candidates: Sequence[str],
+    candidates: Sequence[str] | Candidates,
     labelled_texts: Sequence[str],
     labelled_classes: np.ndarray,
     class_names: Sequence[str],
@@ -91,22 +105,32 @@ def pick(
     rng: np.random.Generator,
     score_candidates: bool = False,
     progress: Callable[[int], None] | None = None,
+    compute: ComputeConfig | None = None,
 ) -> Pick:
     """Score what the strategy needs (or everything, with ``score_candidates``), build its view
-    and select ``n`` candidates."""
+    and select ``n`` candidates. ``candidates`` may be texts or a stream from the store; a pool
+    larger than the candidate subsample gives strategies that need embeddings the subsample."""
+    if not isinstance(candidates, Candidates):
+        candidates = Candidates.of(candidates)
     needs = declared_needs(make_strategy(spec))
-    scored = None
-    if len(candidates) and (score_candidates or scoring_needed(needs)):
-        scored = score(classifier, candidates, needs, progress)
+    scored, prediction, view_rows = None, None, None
+    if candidates.size and (score_candidates or scoring_needed(needs)):
+        trusted = informed(classifier, len(labelled_texts))
+        scored = score(
+            classifier, candidates, needs, rng, informed=trusted, compute=compute, progress=progress
+        )
+        prediction, view_rows = scored.for_view(Need.EMBEDDINGS in needs)
     view = build_view(
         classifier,
         needs,
-        n_candidates=len(candidates),
-        scored=scored,
+        n_candidates=candidates.size if view_rows is None else len(view_rows),
+        scored=prediction,
         labelled_texts=labelled_texts,
         labelled_classes=labelled_classes,
         class_names=class_names,
         class_recall=None if seen is None else seen.recall,
     )
-    rows, arms = select_batch(view, spec, min(n, len(candidates)), random_share, rng)
+    rows, arms = select_batch(
+        view, spec, min(n, candidates.size), random_share, rng, view_rows, candidates.size
+    )
     return Pick(rows, arms, scored)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -38,7 +39,10 @@ class Trainer:
         """The classifier of the workspace's model and mode (or ``mode``), prepared on
         ``texts`` (every text it will see: pool and test)."""
         config = ws.config
-        settings = config.model_settings(resolve_model(config.model.name))
+        settings = replace(
+            config.model_settings(resolve_model(config.model.name)),
+            cache_dir=str(ws.cache_dir),  # pre-trained embeddings are computed once per text
+        )
         classifier = make_classifier(
             mode or config.model.mode,
             len(ws.class_names),

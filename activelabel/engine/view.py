@@ -6,6 +6,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from activelabel.compute import ScoredPool, pool_predictor, score_pool
+from activelabel.config import ComputeConfig
+from activelabel.engine.data import Candidates
 from activelabel.errors import ActiveLabelError
 from activelabel.evaluation import Evaluation, evaluate
 from activelabel.model import Prediction, TextClassifier, pretrained_encoder
@@ -18,10 +21,27 @@ def scoring_needed(needs: frozenset[Need]) -> bool:
 
 
 def score(
-    classifier: TextClassifier, texts: Sequence[str], needs: frozenset[Need], progress=None
-) -> Prediction:
-    """The model's probabilities (and embeddings, where needed) for ``texts``."""
-    return classifier.predict(list(texts), progress, embeddings=Need.EMBEDDINGS in needs)
+    classifier: TextClassifier,
+    candidates: Candidates,
+    needs: frozenset[Need],
+    rng: np.random.Generator,
+    *,
+    informed: bool,
+    compute: ComputeConfig | None = None,
+    progress=None,
+) -> ScoredPool:
+    """The model's probabilities for every candidate and, where needed, embeddings for all of
+    them or a candidate subsample (see :mod:`activelabel.compute.stream`): the one place the
+    pool is scored, in this process or on Ray (``compute``), chunk by chunk."""
+    return score_pool(
+        pool_predictor(compute or ComputeConfig(), classifier, progress),
+        candidates.chunks(),
+        candidates.size,
+        classifier.n_classes,
+        embeddings=Need.EMBEDDINGS in needs,
+        uncertain=informed,
+        rng=rng,
+    )
 
 
 def build_view(
