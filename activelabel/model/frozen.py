@@ -245,4 +245,8 @@ def pretrained_encoder(classifier: TextClassifier) -> FrozenEncoder:
     zero-shot scores; the frozen mode's own cached encoder when it has one."""
     if isinstance(classifier, FrozenClassifier):
         return classifier.encoder()
-    return FrozenEncoder(classifier.settings, classifier._token_cache(()), classifier.device)
+    encoder = getattr(classifier, "_pretrained_encoder", None)
+    if encoder is None:  # loaded once per classifier, not once per use
+        encoder = FrozenEncoder(classifier.settings, classifier._token_cache(()), classifier.device)
+        classifier._pretrained_encoder = encoder
+    return encoder
