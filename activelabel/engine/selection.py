@@ -113,6 +113,8 @@ def pick(
     if not isinstance(candidates, Candidates):
         candidates = Candidates.of(candidates)
     needs = declared_needs(make_strategy(spec))
+    if candidates.size == 0 or n <= 0:  # nothing left to pick (a fully labelled pool)
+        return Pick(np.empty(0, dtype=np.int64), [], None)
     scored, prediction, view_rows = None, None, None
     if candidates.size and (score_candidates or scoring_needed(needs)):
         trusted = informed(classifier, len(labelled_texts))
