@@ -1,58 +1,49 @@
 """The report page: ``index.html`` (figures + tables) and ``summary.md`` (the same tables).
 
-:func:`write_report` is the entry point; docs/report.md explains how to read what it writes.
+:func:`write_report` is the entry point; it gathers one set of data that the templates
+``templates/index.html.j2`` and ``templates/summary.md.j2`` both render. docs/report.md
+explains how to read what it writes.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import html
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+
+import jinja2
 
 from activelabel.errors import ReportError
 from activelabel.evaluation import CurvePoint
 from activelabel.report import figures as F
 from activelabel.report import summary as S
 
-_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
-       color: #1f2328; background: #fafafa; line-height: 1.45; }
-main { max-width: 1320px; margin: 0 auto; padding: 1.5rem 2rem 3rem; background: #fff; }
-h1 { margin-bottom: .2rem; }
-h2 { border-bottom: 2px solid #e5e7eb; padding-bottom: .3rem; margin-top: 2.5rem; }
-h3 { margin-top: 1.8rem; }
-.meta { color: #57606a; margin-top: 0; }
-.notes { color: #333; }
-figure { margin: 1rem 0; }
-figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
-figcaption, .caption { color: #57606a; font-size: .9rem; max-width: 60rem; }
-.grid { display: flex; flex-wrap: wrap; gap: 1rem; }
-.grid figure { flex: 1 1 480px; max-width: 580px; }
-table { border-collapse: collapse; margin: .6rem 0; font-size: .9rem; }
-th, td { border: 1px solid #d0d7de; padding: .3rem .55rem; text-align: right;
-         white-space: nowrap; }
-th { background: #f3f4f6; white-space: normal; vertical-align: bottom; }
-.scroll { overflow-x: auto; max-width: 100%; }
-.sw { display: inline-block; width: .8em; height: .8em; border-radius: 2px;
-      margin-right: .4em; vertical-align: -0.05em; }
-figure.narrow img { max-width: 780px; }
-.grid figure.big { flex: 1 1 100%; max-width: 900px; }
-td.name, th.name { text-align: left; min-width: 10rem; }
-tr.baseline td { color: #57606a; }
-td.good { background: #d7f5dd; color: #0f5132; }
-td.bad { background: #f9d7da; color: #842029; }
-td.best { font-weight: 700; }
-.mode-tag { display: inline-block; background: #eef2ff; color: #3730a3; border-radius: 4px;
-            padding: 0 .4rem; font-size: .85rem; font-weight: 600; }
-details { margin: .6rem 0; }
-summary { cursor: pointer; font-weight: 600; }
-"""
+_MARKS = {"good": " ✓", "bad": " ✗"}
 
 
-def _esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
+@functools.cache
+def _env() -> jinja2.Environment:
+    """The templates of the package; HTML ones are autoescaped, markdown ones are not."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("activelabel.report", "templates"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",)),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["md"] = _md
+    env.filters["mark"] = lambda status: _MARKS.get(status, "")
+    return env
+
+
+def _md(text: object) -> str:
+    """``text`` for a markdown table cell."""
+    return str(text).replace("|", "\\|")
 
 
 def _pct(value: float | None, digits: int = 1) -> str:
@@ -145,79 +136,62 @@ def _class_name(class_names: Sequence[str], cls: int) -> str:
     return class_names[cls] if 0 <= cls < len(class_names) else str(cls)
 
 
-# --------------------------------------------------------------------------- HTML pieces
+# --------------------------------------------------------------------------- data for the templates
 
 
-def _html_table(
-    columns: list[str],
-    rows: list[list[str]],
-    *,
-    baseline: str | None,
-    colours: dict[str, str] | None = None,
-) -> str:
-    colours = colours or {}
-    out = ['<div class="scroll"><table>', "<thead><tr>"]
-    out += [f'<th class="{"name" if i == 0 else ""}">{_esc(c)}</th>' for i, c in enumerate(columns)]
-    out.append("</tr></thead><tbody>")
-    for row in rows:
-        css = ' class="baseline"' if baseline is not None and row[0] == baseline else ""
-        swatch = (
-            f'<span class="sw" style="background:{_esc(colours[row[0]])}"></span>'
-            if row[0] in colours
-            else ""
-        )
-        cells = [
-            f'<td class="name">{swatch}{_esc(v)}</td>' if i == 0 else f"<td>{_esc(v)}</td>"
-            for i, v in enumerate(row)
-        ]
-        out.append(f"<tr{css}>{''.join(cells)}</tr>")
-    out.append("</tbody></table></div>")
-    return "\n".join(out)
+@dataclass(frozen=True)
+class Figure:
+    """A PNG of the report, with its alt texts (HTML, markdown), caption and CSS class."""
+
+    name: str
+    alt: str
+    md_alt: str
+    caption: str
+    css: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A summary table: header, rows of formatted cells, caption and the baseline's name."""
+
+    columns: list[str]
+    rows: list[list[str]]
+    caption: str
+    baseline: str | None
+
+
+@dataclass(frozen=True)
+class Hits:
+    """A run's per-class hits table and its caption."""
+
+    run: str
+    table: S.HitsTable
+    caption: str
+
+
+@dataclass(frozen=True)
+class ModeView:
+    """What the report shows of one mode, in page order."""
+
+    label: str
+    mode: str
+    slug: str
+    curves: list[Figure]
+    rare: Figure | None
+    summary: Table
+    labels: Figure | None
+    confusion: list[Figure]
+    hits: list[Hits]
 
 
 def hits_html(table: S.HitsTable, class_names: Sequence[str]) -> str:
     """The per-class hits table as HTML: ✓ green when recall >= 5/6, ✗ red at 0 hits."""
-    out = [
-        '<div class="scroll"><table class="hits">',
-        '<thead><tr><th class="name">topic \\ labels</th>',
-    ]
-    out += [f"<th>{n}</th>" for n in table.n_labels]
-    out.append("</tr></thead><tbody>")
-    for c, name in enumerate(class_names):
-        cells = []
-        for j in range(len(table.n_labels)):
-            status = table.status(c, j)
-            mark = {"good": " ✓", "bad": " ✗"}.get(status, "")
-            css = f' class="{status}"' if status else ""
-            cells.append(f"<td{css}>{_esc(table.cell(c, j))}{mark}</td>")
-        out.append(f'<tr><td class="name">{_esc(name)}</td>{"".join(cells)}</tr>')
-    out.append("</tbody></table></div>")
-    return "\n".join(out)
+    return str(_env().get_template("macros.html.j2").module.hits(table, class_names))
 
 
 def hits_markdown(table: S.HitsTable, class_names: Sequence[str]) -> str:
     """The per-class hits table as markdown, ✓ for satisfactory and ✗ for zero hits."""
-    head = "| topic \\ labels | " + " | ".join(str(n) for n in table.n_labels) + " |"
-    rule = "| --- | " + " | ".join("---:" for _ in table.n_labels) + " |"
-    lines = [head, rule]
-    for c, name in enumerate(class_names):
-        cells = []
-        for j in range(len(table.n_labels)):
-            mark = {"good": " ✓", "bad": " ✗"}.get(table.status(c, j), "")
-            cells.append(table.cell(c, j) + mark)
-        lines.append(f"| {_md(name)} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def _md(text: object) -> str:
-    return str(text).replace("|", "\\|")
-
-
-def _md_table(columns: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(_md(c) for c in columns) + " |"]
-    lines.append("| --- | " + " | ".join("---:" for _ in columns[1:]) + " |")
-    lines += ["| " + " | ".join(_md(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
+    return str(_env().get_template("macros.md.j2").module.hits(table, class_names))
 
 
 def _hits_caption(table: S.HitsTable) -> str:
@@ -227,15 +201,6 @@ def _hits_caption(table: S.HitsTable) -> str:
         f"{S.mode_label(table.mode)}; columns are label counts. "
         "✓ = satisfactory (recall ≥ 5/6, the original study's “5 or 6 out of 6”), "
         "✗ = no hit at all."
-    )
-
-
-def _figure_html(src: Path, alt: str, caption: str, css: str = "") -> str:
-    cls = f' class="{css}"' if css else ""
-    return (
-        f'<figure{cls}><a href="{_esc(src.name)}"><img src="{_esc(src.name)}" '
-        f'alt="{_esc(alt)}" loading="lazy"></a>'
-        f"<figcaption>{_esc(caption)}</figcaption></figure>"
     )
 
 
@@ -266,6 +231,186 @@ def _default_confusion_points(points: Sequence[CurvePoint], mode: str) -> list[C
     return chosen
 
 
+@dataclass(frozen=True)
+class _Input:
+    """What every figure of a report is drawn from."""
+
+    out_dir: Path
+    points: list[CurvePoint]
+    class_names: list[str]
+    colours: dict[str, str]
+    chance: float | None
+    corpus_counts: list[int] | None
+    rare: int | None
+
+
+def _curves_caption(inp: _Input, ms: S.ModeSummary) -> str:
+    return (
+        f"{ms.label}: accuracy and macro-F1 on the test set against the number of labels. "
+        + (
+            "Lines are means over seeds, shaded bands span min to max over seeds; "
+            if _seeds(inp.points, ms.mode) > 1
+            else "One seed: lines show its values (no band); "
+        )
+        + ("random is grey and dashed" if ms.baseline else "no random baseline in this mode")
+        + (
+            f"; thin black dashed line: chance ({_pct(inp.chance)})"
+            if inp.chance is not None
+            else ""
+        )
+        + (
+            f"; dotted line: 95 % of random's final accuracy ({_pct(ms.target)})"
+            if ms.target
+            else ""
+        )
+        + "."
+    )
+
+
+def _curve_figures(inp: _Input, ms: S.ModeSummary, slug: str) -> list[Figure]:
+    """The learning curves, and the same on a log label axis when labels span decades."""
+    kw = {"colours": inp.colours, "chance": inp.chance, "target": ms.target}
+    png = F.learning_curves(inp.out_dir / f"curves_{slug}.png", inp.points, ms.mode, **kw)
+    figs = [
+        Figure(
+            png.name, "learning curves", f"learning curves — {ms.label}", _curves_caption(inp, ms)
+        )
+    ]
+    if F.spans_decades(inp.points, ms.mode):
+        log_png = F.learning_curves(
+            inp.out_dir / f"curves_{slug}_log.png", inp.points, ms.mode, log_x=True, **kw
+        )
+        caption = (
+            f"{ms.label}: the same curves on a logarithmic label axis, which spreads out the "
+            "first labels, where strategies differ most (points at 0 labels are left out)."
+        )
+        alt = "learning curves, log label axis"
+        figs.append(Figure(log_png.name, alt, f"learning curves, log axis — {ms.label}", caption))
+    return figs
+
+
+def _rare_figure(inp: _Input, ms: S.ModeSummary, slug: str) -> Figure | None:
+    """The rarest topic's recall against the labels (None without a rare topic)."""
+    if inp.rare is None:
+        return None
+    name = inp.class_names[inp.rare]
+    png = F.rare_recall(
+        inp.out_dir / f"rare_{slug}.png", inp.points, ms.mode, inp.rare, name, colours=inp.colours
+    )
+    if png is None:
+        return None
+    caption = (
+        f"{ms.label}: test recall of the rarest topic, “{name}”, against "
+        "the number of labels. Lines are means over seeds, bands span min to max."
+    )
+    return Figure(
+        png.name, "rare-topic recall", f"rare-topic recall — {ms.label}", caption, "narrow"
+    )
+
+
+def _labels_figure(inp: _Input, ms: S.ModeSummary, slug: str) -> Figure | None:
+    """Each topic's share in the corpus and among each run's labels."""
+    png = F.label_distribution(
+        inp.out_dir / f"labels_{slug}.png",
+        inp.points,
+        inp.class_names,
+        ms.mode,
+        colours=inp.colours,
+        corpus_counts=inp.corpus_counts,
+        rare_class=inp.rare,
+    )
+    if png is None:
+        return None
+    corpus = bool(inp.corpus_counts)
+    caption = (
+        f"{ms.label}: share of each topic "
+        + ("in the corpus (hatched) and " if corpus else "")
+        + "among the labels each run had selected at its last step (mean over seeds). "
+        + (
+            "A strategy that finds rare topics has longer bars than the corpus on them."
+            if corpus
+            else "Corpus counts were not given, so the corpus bar is missing."
+        )
+    )
+    md_alt = f"label distribution — {ms.label}"
+    return Figure(png.name, "label distribution", md_alt, caption, "narrow")
+
+
+def _confusion_figures(
+    inp: _Input, ms: S.ModeSummary, slug: str, chosen: list[CurvePoint], used: set[str]
+) -> list[Figure]:
+    """A confusion matrix of each chosen point; ``used`` collects the PNG names taken."""
+    figs = []
+    for p in chosen:
+        stem = f"confusion_{slug}_{F.slug(p.run)}_s{p.seed}_n{p.n_labels}"
+        name, copy = f"{stem}.png", 1
+        while name in used:  # runs like "a+b" and "a-b" share a slug
+            copy += 1
+            name = f"{stem}_{copy}.png"
+        used.add(name)
+        png = F.confusion_matrix(inp.out_dir / name, p, inp.class_names, rare_class=inp.rare)
+        caption = (
+            f"{p.run}, seed {p.seed}, {p.n_labels} labels ({ms.label}): rows are true "
+            "topics, colour = share of the row, numbers = test counts."
+        )
+        css = "big" if len(inp.class_names) > 10 else ""
+        alt = f"confusion matrix {p.run}"
+        figs.append(Figure(png.name, alt, f"confusion matrix — {p.run}", caption, css))
+    return figs
+
+
+def _hits(points: Sequence[CurvePoint], mode: str) -> list[Hits]:
+    """Every run's per-class hits table in ``mode``."""
+    tables = [S.hits_table(points, run, mode) for run in S.runs_of(S.select(points, mode=mode))]
+    return [Hits(t.run, t, _hits_caption(t)) for t in tables]
+
+
+def _mode_view(
+    inp: _Input, ms: S.ModeSummary, chosen: list[CurvePoint] | None, used: set[str]
+) -> ModeView:
+    """Draw one mode's figures and gather its tables and captions."""
+    slug = F.slug(ms.mode)
+    if chosen is None:
+        chosen = _default_confusion_points(inp.points, ms.mode)
+    else:
+        chosen = [p for p in chosen if p.mode == ms.mode]
+    summary = Table(
+        _summary_columns(ms), _summary_rows(ms), _summary_caption(ms, inp.class_names), ms.baseline
+    )
+    return ModeView(
+        label=ms.label,
+        mode=ms.mode,
+        slug=slug,
+        curves=_curve_figures(inp, ms, slug),
+        rare=_rare_figure(inp, ms, slug),
+        summary=summary,
+        labels=_labels_figure(inp, ms, slug),
+        confusion=_confusion_figures(inp, ms, slug, chosen, used),
+        hits=_hits(inp.points, ms.mode),
+    )
+
+
+def _check(
+    points: list[CurvePoint],
+    k: int,
+    corpus_counts: list[int] | None,
+    rare_class: int | None,
+) -> None:
+    """Raise :class:`ReportError` on input the report cannot show."""
+    if not points:
+        raise ReportError("no learning-curve points to report: run a simulation or a round first")
+    for p in points:
+        if len(p.evaluation.per_class_total) != k:
+            raise ReportError(
+                f"point {p.run!r} seed {p.seed} step {p.step} has "
+                f"{len(p.evaluation.per_class_total)} classes, but {k} class names were given"
+            )
+    if corpus_counts is not None and len(corpus_counts) != k:
+        raise ReportError(f"corpus_counts has {len(corpus_counts)} entries for {k} classes")
+    if rare_class is not None and not 0 <= rare_class < k:
+        raise ReportError(f"rare_class {rare_class} is not a class index (0..{k - 1})")
+
+
 def write_report(
     out_dir: Path,
     points: list[CurvePoint],
@@ -287,238 +432,33 @@ def write_report(
     of ``index.html``.
     """
     points = list(points)
-    if not points:
-        raise ReportError("no learning-curve points to report: run a simulation or a round first")
-    k = len(class_names)
-    for p in points:
-        if len(p.evaluation.per_class_total) != k:
-            raise ReportError(
-                f"point {p.run!r} seed {p.seed} step {p.step} has "
-                f"{len(p.evaluation.per_class_total)} classes, but {k} class names were given"
-            )
-    if corpus_counts is not None and len(corpus_counts) != k:
-        raise ReportError(f"corpus_counts has {len(corpus_counts)} entries for {k} classes")
-    if rare_class is not None and not 0 <= rare_class < k:
-        raise ReportError(f"rare_class {rare_class} is not a class index (0..{k - 1})")
-
+    _check(points, len(class_names), corpus_counts, rare_class)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rare = S.pick_rare_class(points, corpus_counts, rare_class)
-    summaries = S.summarise(points, rare_class=rare, budgets=budgets)
     colours = F.run_colours(S.runs_of(points))
-    generated = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    inp = _Input(out_dir, points, class_names, colours, chance, corpus_counts, rare)
     chosen = list(confusion_points) if confusion_points is not None else None
-
-    head = [
-        f"<h1>{_esc(title)}</h1>",
-        f'<p class="meta">Generated {_esc(generated)} · modes: '
-        + ", ".join(f'<span class="mode-tag">{_esc(ms.label)}</span>' for ms in summaries)
-        + (f" · chance line: {_esc(_pct(chance))}" if chance is not None else "")
-        + (
-            f" · rarest topic followed: <b>{_esc(class_names[rare])}</b>"
-            if rare is not None
-            else " · no topic is rare in this corpus"
-        )
-        + "</p>",
+    used: set[str] = set()
+    modes = [
+        _mode_view(inp, ms, chosen, used)
+        for ms in S.summarise(points, rare_class=rare, budgets=budgets)
     ]
-    if notes:
-        head.append('<ul class="notes">' + "".join(f"<li>{_esc(n)}</li>" for n in notes) + "</ul>")
-    if len(summaries) > 1:
-        head.append(
-            "<p>Contents: "
-            + " · ".join(
-                f'<a href="#mode-{F.slug(ms.mode)}">{_esc(ms.label)}</a>' for ms in summaries
-            )
-            + "</p>"
-        )
-
-    md = [f"# {title}", "", f"Generated {generated}.", ""]
-    md += [f"- {n}" for n in notes]
-    if chance is not None:
-        md.append(f"- chance line: {_pct(chance)}")
-    md.append(
-        f"- rarest topic followed: {class_names[rare]}"
-        if rare is not None
-        else "- no topic is rare in this corpus: no rare-topic columns"
-    )
-    md.append("")
-
-    body: list[str] = []
-    used_names: set[str] = set()
-    for ms in summaries:
-        mode_slug = F.slug(ms.mode)
-        body.append(
-            f'<section id="mode-{mode_slug}"><h2>Mode: {_esc(ms.label)} '
-            f'<span class="mode-tag">{_esc(ms.mode)}</span></h2>'
-        )
-        md += [f"## Mode: {ms.label} (`{ms.mode}`)", ""]
-
-        # learning curves
-        curves_png = F.learning_curves(
-            out_dir / f"curves_{mode_slug}.png",
-            points,
-            ms.mode,
-            colours=colours,
-            chance=chance,
-            target=ms.target,
-        )
-        caption = (
-            f"{ms.label}: accuracy and macro-F1 on the test set against the number of labels. "
-            + (
-                "Lines are means over seeds, shaded bands span min to max over seeds; "
-                if _seeds(points, ms.mode) > 1
-                else "One seed: lines show its values (no band); "
-            )
-            + ("random is grey and dashed" if ms.baseline else "no random baseline in this mode")
-            + (f"; thin black dashed line: chance ({_pct(chance)})" if chance is not None else "")
-            + (
-                f"; dotted line: 95 % of random's final accuracy ({_pct(ms.target)})"
-                if ms.target
-                else ""
-            )
-            + "."
-        )
-        body += ["<h3>Learning curves</h3>", _figure_html(curves_png, "learning curves", caption)]
-        md += [f"![learning curves — {ms.label}]({curves_png.name})", "", f"*{caption}*", ""]
-        if F.spans_decades(points, ms.mode):
-            log_png = F.learning_curves(
-                out_dir / f"curves_{mode_slug}_log.png",
-                points,
-                ms.mode,
-                colours=colours,
-                chance=chance,
-                target=ms.target,
-                log_x=True,
-            )
-            log_caption = (
-                f"{ms.label}: the same curves on a logarithmic label axis, which spreads out the "
-                "first labels, where strategies differ most (points at 0 labels are left out)."
-            )
-            body.append(_figure_html(log_png, "learning curves, log label axis", log_caption))
-            md += [f"![learning curves, log axis — {ms.label}]({log_png.name})", ""]
-            md += [f"*{log_caption}*", ""]
-        if rare is not None:
-            rare_png = F.rare_recall(
-                out_dir / f"rare_{mode_slug}.png",
-                points,
-                ms.mode,
-                rare,
-                class_names[rare],
-                colours=colours,
-            )
-            if rare_png is not None:
-                rare_caption = (
-                    f"{ms.label}: test recall of the rarest topic, “{class_names[rare]}”, against "
-                    "the number of labels. Lines are means over seeds, bands span min to max."
-                )
-                body += [
-                    "<h3>Rare-topic recall</h3>",
-                    _figure_html(rare_png, "rare-topic recall", rare_caption, "narrow"),
-                ]
-                md += [f"![rare-topic recall — {ms.label}]({rare_png.name})", ""]
-                md += [f"*{rare_caption}*", ""]
-
-        # summary table
-        columns, rows = _summary_columns(ms), _summary_rows(ms)
-        summary_caption = _summary_caption(ms, class_names)
-        body += [
-            f"<h3>Summary against random — {_esc(ms.label)}</h3>",
-            _html_table(columns, rows, baseline=ms.baseline, colours=colours),
-            f'<p class="caption">{_esc(summary_caption)}</p>',
-        ]
-        md += [f"### Summary against random — {ms.label}", "", _md_table(columns, rows), ""]
-        md += [f"*{summary_caption}*", ""]
-
-        # label distribution
-        dist_png = F.label_distribution(
-            out_dir / f"labels_{mode_slug}.png",
-            points,
-            class_names,
-            ms.mode,
-            colours=colours,
-            corpus_counts=corpus_counts,
-            rare_class=rare,
-        )
-        if dist_png is not None:
-            dist_caption = (
-                f"{ms.label}: share of each topic "
-                + ("in the corpus (hatched) and " if corpus_counts else "")
-                + "among the labels each run had selected at its last step (mean over seeds). "
-                + (
-                    "A strategy that finds rare topics has longer bars than the corpus on them."
-                    if corpus_counts
-                    else "Corpus counts were not given, so the corpus bar is missing."
-                )
-            )
-            body += [
-                "<h3>Label distribution</h3>",
-                _figure_html(dist_png, "label distribution", dist_caption, "narrow"),
-            ]
-            md += [
-                f"![label distribution — {ms.label}]({dist_png.name})",
-                "",
-                f"*{dist_caption}*",
-                "",
-            ]
-
-        # confusion matrices
-        mode_chosen = (
-            [p for p in chosen if p.mode == ms.mode]
-            if chosen is not None
-            else _default_confusion_points(points, ms.mode)
-        )
-        if mode_chosen:
-            body.append('<h3>Confusion matrices</h3><div class="grid">')
-            md += ["### Confusion matrices", ""]
-            for p in mode_chosen:
-                stem = f"confusion_{mode_slug}_{F.slug(p.run)}_s{p.seed}_n{p.n_labels}"
-                name, copy = f"{stem}.png", 1
-                while name in used_names:  # runs like "a+b" and "a-b" share a slug
-                    copy += 1
-                    name = f"{stem}_{copy}.png"
-                used_names.add(name)
-                png = F.confusion_matrix(out_dir / name, p, class_names, rare_class=rare)
-                cap = (
-                    f"{p.run}, seed {p.seed}, {p.n_labels} labels ({ms.label}): rows are true "
-                    "topics, colour = share of the row, numbers = test counts."
-                )
-                body.append(
-                    _figure_html(png, f"confusion matrix {p.run}", cap, "big" if k > 10 else "")
-                )
-                md += [f"![confusion matrix — {p.run}]({png.name})", ""]
-            body.append("</div>")
-
-        # per-class hits
-        body.append("<h3>Per-class hits</h3>")
-        md += ["### Per-class hits", ""]
-        for i, run in enumerate(S.runs_of(S.select(points, mode=ms.mode))):
-            table = S.hits_table(points, run, ms.mode)
-            open_attr = " open" if i == 0 else ""
-            body.append(
-                f"<details{open_attr}><summary>{_esc(run)}</summary>"
-                f"{hits_html(table, class_names)}"
-                f'<p class="caption">{_esc(_hits_caption(table))}</p></details>'
-            )
-            md += [f"#### {run}", "", hits_markdown(table, class_names), ""]
-            md += [f"*{_hits_caption(table)}*", ""]
-        body.append("</section>")
-
-    page = "\n".join(
-        [
-            "<!DOCTYPE html>",
-            '<html lang="en"><head><meta charset="utf-8">',
-            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            f"<title>{_esc(title)}</title>",
-            f"<style>{_CSS}</style></head><body><main>",
-            *head,
-            *body,
-            '<p class="caption">How to read this report: see docs/report.md in activelabel.</p>',
-            "</main></body></html>",
-        ]
-    )
+    data = {
+        "title": title,
+        "generated": _dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "notes": list(notes),
+        "chance": _pct(chance) if chance is not None else None,
+        "rare_name": class_names[rare] if rare is not None else None,
+        "class_names": class_names,
+        "colours": colours,
+        "modes": modes,
+    }
+    page = _env().get_template("index.html.j2").render(data)
     index = out_dir / "index.html"
     for stale in _figures(index) - _figures(page):  # an earlier report's figures go
         (out_dir / stale).unlink(missing_ok=True)
     index.write_text(page, encoding="utf-8")
-    (out_dir / "summary.md").write_text("\n".join(md).rstrip() + "\n", encoding="utf-8")
+    summary = _env().get_template("summary.md.j2").render(data)
+    (out_dir / "summary.md").write_text(summary.rstrip() + "\n", encoding="utf-8")
     return index
