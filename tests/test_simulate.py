@@ -80,3 +80,30 @@ def test_cold_starts_and_schedules(workspace):
     assert bad.exit_code == 1 and "increasing" in bad.output
     too_big = run("simulate", workspace, "--sizes", "10,5000")
     assert too_big.exit_code == 1 and "pool has" in too_big.output
+
+
+def test_fresh_with_a_plan_that_cannot_run_deletes_nothing(workspace):
+    first = run("simulate", workspace, "--strategies", "margin", "--seeds", 1, "--sizes", "6,9")
+    assert first.exit_code == 0, first.output
+    stored = curves(workspace)
+    refused = run("simulate", workspace, "--fresh", "--budget", 100000)
+    assert refused.exit_code == 1 and "pool has" in refused.output
+    assert curves(workspace) == stored  # validated before anything was deleted
+
+
+def test_curves_of_another_cold_start_are_not_silently_reused(workspace):
+    options = ("--strategies", "margin", "--seeds", 1, "--sizes", "6,9")
+    done = run("simulate", workspace, *options, "--cold-start", "kmeans")
+    assert done.exit_code == 0, done.output
+    stored = curves(workspace)
+    other = run("simulate", workspace, *options, "--cold-start", "topics")
+    assert other.exit_code == 1
+    assert "cold_start = 'kmeans'" in other.output and "--fresh" in other.output
+    assert curves(workspace) == stored
+    fresh = run("simulate", workspace, *options, "--cold-start", "topics", "--fresh")
+    assert fresh.exit_code == 0, fresh.output
+    states = [state for _, _, state in Workspace.open(workspace).store.sim_points()]
+    assert states and all(state["cold_start"] == "topics" for state in states)
+    assert run("report", workspace).exit_code == 0
+    page = (workspace / "report" / "index.html").read_text()
+    assert "seed sets by cold start &#39;topics&#39; (random share 0)" in page

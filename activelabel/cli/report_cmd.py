@@ -50,7 +50,8 @@ def report_of(
     """Write the report of ``ws`` into ``out`` (default ``WORKSPACE/report``); returns the page."""
     from activelabel.report import write_report
 
-    points = [p for p, _, _ in ws.store.sim_points()] if source != "rounds" else []
+    stored = ws.store.sim_points() if source != "rounds" else []
+    points = [p for p, _, _ in stored]
     live = not points and source != "simulation"
     if live:
         points = live_points(ws)
@@ -75,6 +76,7 @@ def report_of(
     ]
     if live:
         notes += live_notes(ws)
+    notes += seed_set_notes(stored)
     missing = never_hit_note(ws)
     if missing:
         notes.append(missing)
@@ -94,3 +96,16 @@ def report_of(
             f"cannot write the report into {folder} ({exc.strerror or exc}); pass --out with a "
             f"writable folder"
         ) from exc
+
+
+def seed_set_notes(stored: list) -> list[str]:
+    """Per simulated mode: how the seed sets were picked and the random share of each batch."""
+    recipes: dict[str, set[tuple]] = {}
+    for point, _, state in stored:
+        recipe = (state.get("cold_start", "random"), state.get("random_share", 0.0))
+        recipes.setdefault(point.mode, set()).add(recipe)
+    return [
+        f"{MODE_NAMES.get(mode, mode)}: seed sets by cold start "
+        + ", ".join(f"'{cold}' (random share {share:g})" for cold, share in sorted(found))
+        for mode, found in sorted(recipes.items())
+    ]
