@@ -51,8 +51,12 @@ def print_status(ws: Workspace) -> None:
         "strategy",
         "wall",
     ):
+        long_text = column in ("strategy", "trained on")  # these fold; numbers never wrap
         table.add_column(
-            column, justify="left" if column == "strategy" else "right", overflow="fold"
+            column,
+            justify="left" if long_text else "right",
+            overflow="fold",
+            no_wrap=not long_text,
         )
     for r in rounds:
         e = r.evaluation
