@@ -54,6 +54,7 @@ def test_wrong_values_name_the_key(tmp_path, line, key):
     assert key in message and "\n" not in message
 
 
+@pytest.mark.slow
 def test_the_main_job_never_imports_ray():
     import subprocess
     import sys

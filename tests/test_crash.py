@@ -17,6 +17,8 @@ from activelabel.workspace import Workspace
 from tests.cli import configure, init_workspace
 from tests.processes import activelabel
 
+pytestmark = pytest.mark.slow  # real subprocesses and servers
+
 
 @pytest.fixture
 def workspace(tmp_path, small_corpus, tiny_model) -> Path:

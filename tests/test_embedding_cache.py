@@ -106,6 +106,7 @@ def encode_in_subprocess(model: str, cache: Path, which: str, kill_at: str | Non
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", CACHE_POINTS)
 def test_kill_during_a_write_leaves_a_usable_cache(tiny_model, tmp_path, point):
     done = encode_in_subprocess(tiny_model, tmp_path, "A")

@@ -108,6 +108,7 @@ def test_finetune_adds_topic_descriptions_and_teacher_pseudo_labels(tiny_model):
     assert plain.training_summary["pseudo_labels"] == 0
 
 
+@pytest.mark.slow
 def test_auto_cross_validates_the_candidates_and_trains_the_best(tiny_model):
     s = settings(tiny_model, auto_setfit_max_labels=100, auto_finetune_min_labels=10)
     classifier = AutoClassifier(3, s, seed=0, topics=TOPICS)
@@ -130,6 +131,7 @@ def test_auto_cross_validates_the_candidates_and_trains_the_best(tiny_model):
     assert sum(seen) <= 24  # in labelled headlines (frozen reports only new embeddings)
 
 
+@pytest.mark.slow
 def test_auto_choice_does_not_depend_on_the_test_set(tiny_model):
     s = settings(tiny_model, auto_setfit_max_labels=100)
     results = []
@@ -144,6 +146,7 @@ def test_auto_choice_does_not_depend_on_the_test_set(tiny_model):
     assert np.allclose(results[0][1], results[1][1], atol=1e-5)
 
 
+@pytest.mark.slow
 def test_auto_reuses_its_choice_between_close_label_counts(tiny_model):
     classifier = AutoClassifier(2, settings(tiny_model, auto_setfit_max_labels=100), seed=0)
     classifier.fit([], np.array([], dtype=np.int64))
@@ -187,6 +190,7 @@ def test_every_registered_mode_is_accepted_by_config_and_init(tmp_path, tiny_mod
     assert result.exit_code != 0 and "'best' is not one of" in result.output
 
 
+@pytest.mark.slow
 def test_a_round_in_auto_mode_records_the_choice(tmp_path, tiny_model, small_corpus):
     from activelabel.annotators import OracleAnnotator
     from activelabel.loop import run_round

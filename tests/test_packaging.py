@@ -31,6 +31,7 @@ def tracked_copy(destination: Path) -> Path:
     return destination
 
 
+@pytest.mark.slow
 def test_a_second_checkout_imports_only_itself(tmp_path):
     other = tracked_copy(tmp_path / "other-checkout")
     shown = subprocess.run(

@@ -23,6 +23,8 @@ from activelabel.integrations.labelstudio.link import SERVE_SECRET
 from activelabel.workspace import Workspace
 from tests.cli import configure, init_workspace, run
 
+pytestmark = pytest.mark.slow  # real subprocesses and servers
+
 
 def free_port() -> int:
     with socket.socket() as sock:

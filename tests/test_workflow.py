@@ -41,6 +41,7 @@ def test_init_writes_config_and_state(workspace):
     assert ws.config.loop.seed == 3 and ws.store.rounds() == []
 
 
+@pytest.mark.slow
 def test_three_oracle_rounds_store_labels_rounds_and_selections(workspace):
     result = run("round", str(workspace), "--rounds", "3")
     assert result.exit_code == 0, result.output

@@ -61,6 +61,7 @@ def test_subsample_only_looks_at_its_sample() -> None:
     assert not np.array_equal(picks, full)
 
 
+@pytest.mark.slow
 def test_coreset_from_small_text_is_far_from_the_labelled_set() -> None:
     pool, truth = clustered_pool([20, 20, 20], spread=0.1, n_labeled=0)
     labeled = pool.embeddings[truth == 0][:3]
