@@ -141,16 +141,11 @@ def learning_curves(
             is_base = run == baseline
             if c.n_seeds.max() > 1:
                 ax.fill_between(c.n_labels, c.lo, c.hi, color=colour, alpha=0.15, linewidth=0)
-            ax.plot(  # the baseline dashed and on top, so a curve on it cannot hide it
+            ax.plot(
                 c.n_labels,
                 c.mean,
-                color=colour,
-                linewidth=2.0 if is_base else 1.8,
-                linestyle="--" if is_base else "-",
-                marker="s" if is_base else "o",
-                markersize=4.0 if is_base else 3.2,
                 label=f"{run} (n={int(c.n_seeds.max())})",
-                zorder=5 if is_base else 4,
+                **_line(colour, is_base),
             )
         if metric == "accuracy":
             if chance is not None:
@@ -246,13 +241,8 @@ def rare_recall(
         ax.plot(
             c.n_labels,
             c.mean,
-            color=colour,
-            linewidth=2.0 if is_base else 1.8,
-            linestyle="--" if is_base else "-",
-            marker="s" if is_base else "o",
-            markersize=4.0 if is_base else 3.2,
             label=f"{c.run} (n={int(c.n_seeds.max())})",
-            zorder=5 if is_base else 4,
+            **_line(colour, is_base),
         )
     if spans_decades(points, mode):
         _log_label_axis(ax, mode_points)
@@ -402,3 +392,16 @@ def label_distribution(
         fontsize=11,
     )
     return _save(fig, path)
+
+
+def _line(colour, is_base: bool) -> dict:
+    """Plot style of a mean curve: the baseline dashed and on top, so a curve on it cannot
+    hide it."""
+    return {
+        "color": colour,
+        "linewidth": 2.0 if is_base else 1.8,
+        "linestyle": "--" if is_base else "-",
+        "marker": "s" if is_base else "o",
+        "markersize": 4.0 if is_base else 3.2,
+        "zorder": 5 if is_base else 4,
+    }
