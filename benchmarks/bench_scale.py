@@ -36,35 +36,14 @@ from pathlib import Path
 
 import numpy as np
 
+from activelabel.testing import tiny_bert
+
 ROOT = Path(__file__).resolve().parent.parent
 TEST_SIZE = 400
 
 
 def _sizes(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip()]
-
-
-def tiny_model(folder: Path) -> str:
-    """A 2-layer, 64-wide random BERT with the MiniLM tokenizer (as in the tests)."""
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertModel
-
-    from activelabel.model import resolve_model
-
-    if not (folder / "config.json").is_file():
-        tokenizer = AutoTokenizer.from_pretrained(resolve_model("default"))
-        config = BertConfig(
-            vocab_size=tokenizer.vocab_size,
-            hidden_size=64,
-            num_hidden_layers=2,
-            num_attention_heads=2,
-            intermediate_size=128,
-            max_position_embeddings=128,
-        )
-        torch.manual_seed(0)
-        BertModel(config).save_pretrained(folder)
-        tokenizer.save_pretrained(folder)
-    return str(folder)
 
 
 def write_pool(path: Path, size: int, seed: int = 0) -> None:
@@ -149,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     work = Path(args.work or tempfile.mkdtemp(prefix="bench-scale-"))
     work.mkdir(parents=True, exist_ok=True)
-    model = tiny_model(work / "tiny-bert") if args.model == "tiny" else args.model
+    model = tiny_bert(work / "tiny-bert") if args.model == "tiny" else args.model
     model_name = "tiny random BERT (2x64)" if args.model == "tiny" else args.model
     print(f"# model: {model_name}; machine: {platform.machine()}, {os.cpu_count()} CPUs")
     rows, rate = [], None

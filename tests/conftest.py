@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from activelabel.testing import tiny_bert
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
@@ -15,26 +17,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> str:
     """A 2-layer, 64-wide random BERT with the MiniLM tokenizer, saved as a local model folder."""
-    from transformers import AutoTokenizer, BertConfig, BertModel
-
-    from activelabel.model import resolve_model
-
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    tokenizer = AutoTokenizer.from_pretrained(resolve_model("default"))
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=128,
-        max_position_embeddings=128,
-    )
-    import torch
-
-    torch.manual_seed(0)
-    BertModel(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return str(folder)
+    return tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
 
 
 TOPICS = {
