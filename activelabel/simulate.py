@@ -3,8 +3,9 @@
 Each curve is a sequence of rounds run by the same engine as ``activelabel round``: train on the
 labels so far, evaluate, select the next batch. For a given seed every strategy starts from the
 same seed set (the cold start, round 0) and follows the same schedule of label counts, so curves
-differ only by what the strategies picked. Every point is stored as soon as it is measured;
-running the simulation again continues where it stopped.
+differ only by what the strategies picked; a strategy may also run with the plain learner
+(:mod:`activelabel.arms`), from the same seed set, to show the model's gain. Every point is
+stored as soon as it is measured; running the simulation again continues where it stopped.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from activelabel.arms import PLAIN_SETTINGS, run_name
 from activelabel.engine import SeenRecall, Trainer, pick, selection_rng
 from activelabel.engine.training import informed
 from activelabel.errors import ActiveLabelError, ConfigError
@@ -49,10 +51,16 @@ class Plan:
     mode: str
     cold_start: str = "random"
     random_share: float = 0.0  # part of each batch drawn at random, as in live rounds
+    plain: tuple[str, ...] = ()  # strategies also run with the plain learner (activelabel.arms)
+
+    @property
+    def curves(self) -> list[tuple[str, str]]:
+        """(strategy, learner) of every curve per seed, the workspace's learner first."""
+        return [(s, "default") for s in self.strategies] + [(s, "plain") for s in self.plain]
 
     @property
     def steps(self) -> int:
-        return len(self.strategies) * len(self.seeds) * len(self.sizes)
+        return len(self.curves) * len(self.seeds) * len(self.sizes)
 
     @property
     def recipe(self) -> dict:
@@ -103,7 +111,7 @@ def validate(ws: Workspace, plan: Plan) -> None:
             f"the schedule goes to {plan.sizes[-1]} labels but the pool has "
             f"{n_pool}; lower --budget or --sizes"
         )
-    for spec in [*plan.strategies, plan.cold_start]:
+    for spec in [*plan.strategies, *plan.plain, plan.cold_start]:
         make_strategy(spec)
 
 
@@ -116,7 +124,12 @@ def run_simulation(
     """Run (or continue) every curve of ``plan``; returns all its points."""
     validate(ws, plan)
     data = _Data(ws)
-    trainer = Trainer.for_workspace(ws, data.texts + data.test_texts, mode=plan.mode)
+    texts = data.texts + data.test_texts
+    trainers = {"default": Trainer.for_workspace(ws, texts, mode=plan.mode)}
+    if plan.plain:
+        trainers["plain"] = Trainer.for_workspace(
+            ws, texts, mode=plan.mode, overrides=PLAIN_SETTINGS
+        )
     stored = {
         (p.run, p.seed, p.step): (p, items, state)
         for p, items, state in ws.store.sim_points(plan.mode)
@@ -125,17 +138,18 @@ def run_simulation(
     points: list[CurvePoint] = []
     for seed in plan.seeds:
         seed_rows, seed_seen = None, SeenRecall(data.n_classes)
-        for spec in plan.strategies:
+        for spec, learner in plan.curves:
+            run, trainer = run_name(spec, learner), trainers[learner]
             labelled: np.ndarray | None = None
             seen = SeenRecall(data.n_classes)
             fitted: np.ndarray | None = None  # the labelled rows the classifier holds
             for step, size in enumerate(plan.sizes):
-                done = stored.get((spec, seed, step))
+                done = stored.get((run, seed, step))
                 if done is not None:
                     point, items, state = done
                     if point.n_labels != size:
                         raise ConfigError(
-                            f"the workspace holds a '{spec}' curve (seed {seed}, {plan.mode}) with "
+                            f"the workspace holds a '{run}' curve (seed {seed}, {plan.mode}) with "
                             f"another schedule; use the same sizes or 'simulate --fresh'"
                         )
                     labelled = np.array([data.row_of[i] for i in items], dtype=np.int64)
@@ -147,8 +161,8 @@ def run_simulation(
                 if labelled is None:
                     if seed_rows is None:
                         seed_seen = SeenRecall(data.n_classes)
-                        seed_rows = _next_batch(
-                            trainer,
+                        seed_rows = _next_batch(  # the workspace's learner picks it
+                            trainers["default"],
                             data,
                             plan,
                             plan.cold_start,
@@ -172,7 +186,7 @@ def run_simulation(
                 evaluation = trainer.evaluate(trainer.classifier, data.test_texts, data.test_gold)
                 counts = np.bincount(data.gold[labelled], minlength=data.n_classes).tolist()
                 point = CurvePoint(
-                    spec,
+                    run,
                     seed,
                     step,
                     len(labelled),
@@ -181,7 +195,7 @@ def run_simulation(
                     counts,
                     time.perf_counter() - clock,
                 )
-                state = {**seen.state(), **plan.recipe}
+                state = {**seen.state(), **plan.recipe, "learner": learner}
                 ws.store.add_sim_point(point, data.ids[labelled].tolist(), state)
                 points.append(point)
                 on_point(point)

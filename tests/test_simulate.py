@@ -107,3 +107,62 @@ def test_curves_of_another_cold_start_are_not_silently_reused(workspace):
     assert run("report", workspace).exit_code == 0
     page = (workspace / "report" / "index.html").read_text()
     assert "seed sets by cold start &#39;topics&#39; (random share 0)" in page
+
+
+def test_random_with_the_plain_model_beside_the_learner(workspace):
+    """--plain runs random again with the plain learner, from the same seed sets; the report
+    then says which part of the gain is the model's and which the selection's."""
+    result = run(
+        "simulate",
+        workspace,
+        "--strategies",
+        "margin",
+        "--plain",
+        "random",
+        "--seeds",
+        2,
+        "--sizes",
+        "6,12",
+        "--cold-start",
+        "topics",
+    )
+    assert result.exit_code == 0, result.output
+    assert "random (plain model)" in result.output
+    stored = curves(workspace)
+    assert len(stored) == 3 * 2 * 2
+    for seed in (0, 1):
+        assert stored[("random (plain model)", seed, 0)][2] == stored[("random", seed, 0)][2]
+        assert [stored[("random (plain model)", seed, s)][0] for s in (0, 1)] == [6, 12]
+    states = {p.run: state for p, _, state in Workspace.open(workspace).store.sim_points()}
+    assert states["random (plain model)"]["learner"] == "plain"
+    assert states["random"]["learner"] == states["margin"]["learner"] == "default"
+    report = run("report", workspace)
+    assert report.exit_code == 0, report.output
+    summary = (workspace / "report" / "summary.md").read_text()
+    assert "| random (plain model) |" in summary and "Where the gain comes from" in summary
+
+
+def test_the_plain_learner_trains_without_descriptions_or_pseudo_labels(workspace):
+    from activelabel.arms import PLAIN_SETTINGS, parse_run, run_name
+    from activelabel.engine import Trainer
+
+    ws = Workspace.open(workspace)
+    pool = ws.store.items("pool")
+    texts = [i.text for i in pool]
+    y = [ws.class_names.index(i.gold) for i in pool]
+    learner = Trainer.for_workspace(ws, texts)
+    plain = Trainer.for_workspace(ws, texts, overrides=PLAIN_SETTINGS)
+    for trainer in (learner, plain):
+        trainer.fit(texts[:8], y[:8], texts[8:])
+    assert learner.classifier.training_summary["topic_examples"] == len(ws.class_names)
+    assert plain.classifier.training_summary["topic_examples"] == 0
+    assert plain.classifier.training_summary["method"] == "none"
+    assert learner.classifier.training_summary["method"] == "self-training"
+    assert parse_run(run_name("hunt(margin)", "plain")) == ("hunt(margin)", "plain")
+    assert parse_run("margin") == ("margin", "default")
+
+
+def test_an_unknown_plain_strategy_is_one_line(workspace):
+    bad = run("simulate", workspace, "--plain", "nonsense", "--sizes", "6,9")
+    assert bad.exit_code == 1 and "nonsense" in bad.output
+    assert len(bad.output.strip().splitlines()) == 1

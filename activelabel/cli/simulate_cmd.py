@@ -21,6 +21,13 @@ from activelabel.errors import ConfigError
     help="Comma-separated strategy specs; random is always added as the baseline.",
 )
 @click.option(
+    "--plain",
+    default="",
+    help="Comma-separated strategies to run also with the plain model (the same mode without "
+    "topic descriptions or pseudo-labels), e.g. 'random': the report then splits the gain over "
+    "plain random labelling into the model's part and the selection's.",
+)
+@click.option(
     "--seeds",
     default=3,
     show_default=True,
@@ -84,6 +91,7 @@ from activelabel.errors import ConfigError
 def simulate_command(
     workspace: Path,
     strategies: str,
+    plain: str,
     seeds: int,
     initial: int,
     step: int,
@@ -98,6 +106,7 @@ def simulate_command(
     """Simulate active learning on WORKSPACE (a fully labelled corpus): every strategy and seed
     labels the pool step by step with the oracle, and every point is stored in the workspace.
     Interrupted? Run the same command again: it continues where it stopped."""
+    from activelabel.arms import run_name
     from activelabel.simulate import Plan, parse_sizes, run_simulation, schedule, validate
     from activelabel.strategies import make_strategy
     from activelabel.workspace import Workspace
@@ -116,6 +125,7 @@ def simulate_command(
         mode=mode or ws.config.model.mode,
         cold_start=cold_start,
         random_share=random_share,
+        plain=tuple(make_strategy(s).name for s in plain.split(",") if s.strip()),
     )
     if len(plan.sizes) < 1:
         raise ConfigError("the schedule is empty")
@@ -124,7 +134,7 @@ def simulate_command(
             validate(ws, plan)  # nothing is deleted for a plan that cannot run
             ws.store.delete_sim_points(plan.mode)
         console.print(
-            f"Simulating {', '.join(plan.strategies)} × {len(plan.seeds)} seeds, "
+            f"Simulating {', '.join(run_name(*c) for c in plan.curves)} × {len(plan.seeds)} seeds, "
             f"{plan.sizes[0]}…{plan.sizes[-1]} labels in {len(plan.sizes)} steps, "
             f"mode {plan.mode}"
         )

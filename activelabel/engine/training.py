@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -35,13 +35,16 @@ class Trainer:
         mode: str | None = None,
         seed: int | None = None,
         phase: Phase = silent,
+        overrides: Mapping[str, object] | None = None,
     ) -> Trainer:
         """The classifier of the workspace's model and mode (or ``mode``), prepared on
-        ``texts`` (every text it will see: pool and test)."""
+        ``texts`` (every text it will see: pool and test); ``overrides`` replace model
+        settings (e.g. the plain learner's, :mod:`activelabel.arms`)."""
         config = ws.config
         settings = replace(
             config.model_settings(resolve_model(config.model.name)),
             cache_dir=str(ws.cache_dir),  # pre-trained embeddings are computed once per text
+            **(overrides or {}),
         )
         classifier = make_classifier(
             mode or config.model.mode,

@@ -182,6 +182,7 @@ class ModeView:
     labels: Figure | None
     confusion: list[Figure]
     hits: list[Hits]
+    gains: str | None = None  # the model's and the selection's part of the gain, in words
 
 
 def hits_html(table: S.HitsTable, class_names: Sequence[str]) -> str:
@@ -387,7 +388,32 @@ def _mode_view(
         labels=_labels_figure(inp, ms, slug),
         confusion=_confusion_figures(inp, ms, slug, chosen, used),
         hits=_hits(inp.points, ms.mode),
+        gains=gains_text(S.gain_split(inp.points, ms), ms),
     )
+
+
+def gains_text(split: S.GainSplit | None, ms: S.ModeSummary) -> str | None:
+    """The gain split in words (``None`` without one)."""
+    if split is None:
+        return None
+    points = f"{100 * split.total_auc:+.1f}"
+    parts = [
+        f"Where the gain comes from: over random labels with the plain model, {split.best} "
+        f"gains {points} AUC points; of these the model gives {100 * split.model_auc:+.1f} "
+        f"(random with the learner against “{split.plain}”) and the selection "
+        f"{100 * split.selection_auc:+.1f} ({split.best} against random, same learner)."
+    ]
+    if split.total_auc > 0:
+        share = min(max(split.model_auc / split.total_auc, 0.0), 1.0)
+        parts.append(f"The model's share is {100 * share:.0f} %.")
+    last = max(r.final_n_labels for r in ms.runs)
+    need = {r: (str(n) if n is not None else f"more than {last}") for r, n in split.labels.items()}
+    parts.append(
+        f"Labels to 95 % of plain random's final accuracy ({_pct(split.target)}): "
+        f"{need[split.plain]} with the plain model, {need[S.BASELINE]} with random labels and the "
+        f"learner, {need[split.best]} with {split.best}."
+    )
+    return " ".join(parts)
 
 
 def _check(

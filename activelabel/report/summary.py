@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from activelabel.arms import parse_run, run_name
 from activelabel.errors import ReportError
 from activelabel.evaluation import CurvePoint
 
@@ -431,6 +432,59 @@ def summarise(
         summarise_mode(points, m, rare_class=rare_class, budgets=budgets, baseline=baseline)
         for m in modes_of(points)
     ]
+
+
+# --------------------------------------------------------------------------- gain split
+
+
+@dataclass(frozen=True)
+class GainSplit:
+    """The best strategy's gain over random labels with the plain model, split into the
+    model's part (random with the workspace's learner against random with the plain one) and
+    the selection's (the best strategy against random, both with the workspace's learner).
+
+    Gains are in AUC points (fractions of accuracy); ``labels`` are the labels each of the
+    three curves needs to reach ``target`` (95 % of plain random's final accuracy).
+    """
+
+    plain: str
+    best: str
+    model_auc: float
+    selection_auc: float
+    target: float
+    labels: dict[str, int | None]
+
+    @property
+    def total_auc(self) -> float:
+        return self.model_auc + self.selection_auc
+
+
+def gain_split(
+    points: Sequence[CurvePoint], ms: ModeSummary, baseline: str = BASELINE
+) -> GainSplit | None:
+    """The split for one mode, or ``None`` unless it has random with both learners and another
+    strategy with the workspace's learner (the one with the highest AUC is taken)."""
+    plain = run_name(baseline, "plain")
+    aucs = {r.run: r.auc.mean for r in ms.runs if r.auc is not None}
+    active = [r for r in aucs if r != baseline and parse_run(r)[1] == "default"]
+    if baseline not in aucs or plain not in aucs or not active:
+        return None
+    best = max(active, key=lambda r: aucs[r])
+    mode_points = select(points, mode=ms.mode)
+    plain_curve = curve(mode_points, plain, ms.mode)
+    target = TARGET_FRACTION * plain_curve.final
+    labels = {}
+    for run in (plain, baseline, best):
+        c = curve(mode_points, run, ms.mode)
+        labels[run] = labels_to_reach(c.n_labels, c.mean, target)
+    return GainSplit(
+        plain=plain,
+        best=best,
+        model_auc=aucs[baseline] - aucs[plain],
+        selection_auc=aucs[best] - aucs[baseline],
+        target=target,
+        labels=labels,
+    )
 
 
 # --------------------------------------------------------------------------- per-class hits
