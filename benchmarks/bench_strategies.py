@@ -47,6 +47,7 @@ from activelabel.simulate import Plan, run_simulation
 from activelabel.workspace import Workspace
 
 RARE_TOPIC = "science and technology"
+SKEW = (0.40, 0.25, 0.17, 0.11, 0.07)  # bbc-skew: topic shares of pool and test, names sorted
 REUTERS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora" / "reuters-titles.csv"
 REUTERS_TOPICS = {  # short keyword descriptions, written for this benchmark only
     "earn": "earnings, net profit, quarterly results, dividend, revenue, shr, qtr",
@@ -133,13 +134,16 @@ def write_corpus(folder: Path, name: str, seed: int = 0) -> tuple[Path, Path, Pa
                 writer.writerow([topic, words if keep_keywords else ""])
     else:
         records = list(load_corpus("bbc").records)
+    if name == "bbc-skew":
+        records = skewed(records, seed)
     labels = [r.label for r in records]
     test_rows = set(stratified_split(labels, round(0.2 * len(records)), seed).tolist())
     pool = [r for i, r in enumerate(records) if i not in test_rows]
     test = [r for i, r in enumerate(records) if i in test_rows]
-    if name == "bbc-thin":
-        others = [r for r in pool if r.label != RARE_TOPIC]
-        rare = [r for r in pool if r.label == RARE_TOPIC]
+    if name.startswith("bbc-thin"):
+        topic = rare_topic(name, {r.label for r in records})
+        others = [r for r in pool if r.label != topic]
+        rare = [r for r in pool if r.label == topic]
         keep = round(0.03 * len(others) / (1 - 0.03))
         chosen = np.random.default_rng(seed).permutation(len(rare))[:keep]
         pool = others + [rare[i] for i in sorted(chosen)]
@@ -148,6 +152,34 @@ def write_corpus(folder: Path, name: str, seed: int = 0) -> tuple[Path, Path, Pa
         _write_csv(folder / "test.csv", [(r.ext_id, r.text, r.label) for r in test]),
         taxonomy,
     )
+
+
+def rare_topic(name: str, topics: set[str]) -> str | None:
+    """The thinned topic of ``bbc-thin`` (science and technology) or ``bbc-thin:WORD`` (the
+    topic whose name starts with WORD); None for other corpora."""
+    if not name.startswith("bbc-thin"):
+        return None
+    if ":" not in name:
+        return RARE_TOPIC
+    word = name.split(":", 1)[1]
+    found = sorted(t for t in topics if t.startswith(word))
+    if len(found) != 1:
+        raise SystemExit(f"{name}: no single BBC topic starts with {word!r}: {sorted(topics)}")
+    return found[0]
+
+
+def skewed(records: list[Record], seed: int) -> list[Record]:
+    """The corpus with topic shares ``SKEW`` (sorted topic names), a seeded subsample."""
+    topics = sorted({r.label for r in records})
+    by_topic = {t: [r for r in records if r.label == t] for t in topics}
+    total = min(len(by_topic[t]) / share for t, share in zip(topics, SKEW, strict=True))
+    rng = np.random.default_rng(seed)
+    kept = []
+    for topic, share in zip(topics, SKEW, strict=True):
+        members = by_topic[topic]
+        chosen = rng.permutation(len(members))[: int(total * share)]
+        kept += [members[i] for i in sorted(chosen)]
+    return kept
 
 
 def share_embeddings() -> None:
@@ -204,7 +236,9 @@ def at_budget(points: list[CurvePoint], budget: int, value) -> tuple[float, floa
     return float(np.mean(values)), float(np.std(values, ddof=1) if len(values) > 1 else 0.0)
 
 
-def report(name: str, ws: Workspace, results: dict, budgets: list[int], elapsed: float) -> None:
+def report(
+    name: str, ws: Workspace, results: dict, budgets: list[int], elapsed: float, split: int
+) -> None:
     names = ws.class_names
     pool = ws.store.items("pool")
     counts = {n: sum(1 for i in pool if i.gold == n) for n in names}
@@ -212,11 +246,12 @@ def report(name: str, ws: Workspace, results: dict, budgets: list[int], elapsed:
     base_curve = curve(base, base[0].run, "frozen")
     target = 0.95 * base_curve.final
     base_labels = labels_to_reach(base_curve.n_labels, base_curve.mean, target)
-    rare = names.index(RARE_TOPIC) if name == "bbc-thin" else None
+    topic = rare_topic(name, set(names))
+    rare = names.index(topic) if topic else None
     print(
         f"\n## {name}: pool {len(pool)}, test {len(ws.store.items('test'))}, "
         f"{len(names)} topics (smallest {min(counts.values())} in the pool), "
-        f"seeds {len({p.seed for p in base})}, {base_curve.n_labels[0]:.0f}→"
+        f"seeds {len({p.seed for p in base})}, split seed {split}, {base_curve.n_labels[0]:.0f}→"
         f"{base_curve.n_labels[-1]:.0f} labels, {elapsed:.0f} s"
     )
     print(
@@ -227,7 +262,7 @@ def report(name: str, ws: Workspace, results: dict, budgets: list[int], elapsed:
     header = ["arm", "labels→target", "ratio", "AUC"]
     header += [f"acc @{b}" for b in budgets] + [f"macro-F1 @{b}" for b in budgets]
     if rare is not None:
-        header.append("rare recall @100")
+        header.append(f"rare recall @100 ({topic})")
     header += ["never hit @200", "never hit @500"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
@@ -277,6 +312,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--budget", type=int, default=2000)
     parser.add_argument("--budgets", default="20,50,100,200,500")
+    parser.add_argument(
+        "--split-seed", type=int, default=0, help="seed of the test split (and of thinning)"
+    )
     args = parser.parse_args()
     arms = [a.strip() for a in args.arms.split(",")]
     arms = ["random+plain", *[a for a in arms if a != "random+plain"]]
@@ -291,14 +329,14 @@ def main() -> None:
             if name.startswith("reuters") and not REUTERS.is_file():
                 print(f"\n## {name}: skipped, {REUTERS.resolve()} is absent")
                 continue
-            folder = Path(tmp) / name
+            folder = Path(tmp) / name.replace(":", "-")
             folder.mkdir()
-            files = write_corpus(folder, name)
+            files = write_corpus(folder, name, args.split_seed)
             clock = time.perf_counter()
             results = {}
             for arm in arms:
                 ws, results[arm] = run_arm(folder / arm, files, ARMS[arm], seeds, args.budget)
-            report(name, ws, results, budgets, time.perf_counter() - clock)
+            report(name, ws, results, budgets, time.perf_counter() - clock, args.split_seed)
 
 
 if __name__ == "__main__":

@@ -23,10 +23,13 @@ class Hunted(QueryStrategy):
     """Give topics with fewer than ``few`` labels candidates by description similarity and
     model probability (see the module docstring); ``base`` picks the rest."""
 
-    def __init__(self, base: QueryStrategy, few: int = 2, max_share: float = 0.3) -> None:
+    def __init__(
+        self, base: QueryStrategy, few: int = 2, max_share: float = 0.3, share: float = 0.0
+    ) -> None:
         self.base = base
         self.few = few
         self.max_share = max_share
+        self.share = share
         self.name = f"hunt({base.name})"
         self.needs = base.needs | {
             Need.PROBABILITIES,
@@ -43,9 +46,15 @@ class Hunted(QueryStrategy):
         if pool.probabilities is not None and pool.size:
             width = min(pool.probabilities.shape[1], n_classes)
             share[:width] = np.asarray(pool.probabilities, dtype=np.float64)[:, :width].mean(0)
-        short = np.flatnonzero(labels < self.few)
+        wanted = self.wanted(int(labels.sum()), n_classes)
+        short = np.flatnonzero(labels < wanted)
         order = short[np.lexsort((-share[short], labels[short]))]
-        return [(int(c), int(self.few - labels[c])) for c in order]
+        return [(int(c), int(wanted - labels[c])) for c in order]
+
+    def wanted(self, n_labels: int, n_classes: int) -> int:
+        """Labels a topic needs to stop being hunted: ``few``, or ``share`` of an equal part
+        of the labels so far when that is more."""
+        return max(self.few, math.floor(self.share * n_labels / max(1, n_classes)))
 
     def select(self, pool: PoolView, n: int, rng: np.random.Generator) -> np.ndarray:
         n = batch_size(pool, n)
@@ -56,12 +65,13 @@ class Hunted(QueryStrategy):
         taken = np.zeros(pool.size, dtype=bool)
         picks: list[int] = []
         wanted = dict(self.short_topics(pool))
+        target = self.wanted(len(pool.labeled_classes), class_count(pool))
         while len(picks) < budget and any(wanted.values()):
             for topic in list(wanted):
                 if not wanted[topic] or len(picks) == budget:
                     continue
                 ways = rankings.get(topic, [])
-                way = ways[(self.few - wanted[topic]) % len(ways)] if ways else None
+                way = ways[(target - wanted[topic]) % len(ways)] if ways else None
                 row = _first_free(way, taken) if way is not None else None
                 if row is None:
                     wanted[topic] = 0
@@ -98,7 +108,9 @@ class Hunted(QueryStrategy):
         return rankings
 
     def __repr__(self) -> str:
-        return f"Hunted({self.base!r}, few={self.few}, max_share={self.max_share})"
+        return (
+            f"Hunted({self.base!r}, few={self.few}, max_share={self.max_share}, share={self.share})"
+        )
 
 
 def _first_free(ranking: np.ndarray, taken: np.ndarray) -> int | None:
