@@ -21,7 +21,7 @@ CONFIG_NAME = "activelabel.toml"
 CLASS_WEIGHTS = ("balanced", "none")
 DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 PSEUDO_LABELS = ("self-training", "spreading", "none")
-PSEUDO_SHARES = ("predicted", "mixed", "balanced")
+PSEUDO_SHARES = ("predicted", "mixed", "balanced", "cv")
 ENGINES = ("local", "ray")
 
 
@@ -57,7 +57,7 @@ class ModelConfig:
     pseudo_labels: str = "self-training"  # frozen: self-training, spreading or none
     pseudo_per_class: int = 100
     pseudo_passes: int = 2
-    pseudo_shares: str = "mixed"  # predicted (the model's class shares), mixed or balanced
+    pseudo_shares: str = "mixed"  # predicted (the model's class shares), mixed, balanced or cv
     pseudo_weight: float = 1.0
     pseudo_pool: int = 20000  # most unlabelled items a fit looks at
 

@@ -100,6 +100,9 @@ ARMS = {
     "default/mixed-shares": Arm(
         DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_shares": "mixed"}
     ),
+    "default/cv-shares": Arm(
+        DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_shares": "cv"}
+    ),
     "default/spreading": Arm(
         DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_labels": "spreading"}
     ),

@@ -172,3 +172,48 @@ def test_learner_options_are_validated(key, value):
     config.model = replace(config.model, **{key: value})
     with pytest.raises(ConfigError, match=f"model.{key}"):
         config.validate()
+
+
+def test_cv_shares_are_chosen_on_the_labels_recorded_and_reused(tiny_model):
+    from activelabel.model.shares_cv import CANDIDATES
+
+    classifier = FrozenClassifier(
+        3, settings(tiny_model, pseudo_per_class=5, pseudo_shares="cv"), seed=1, topics=PROMPTS
+    )
+    classifier.fit(TEXTS[:4], GOLD[:4], unlabelled=TEXTS[4:])  # too few labels to split
+    summary = classifier.training_summary
+    assert summary["pseudo_shares"] == "mixed" and summary["shares_cv"]["folds"] == 0
+
+    classifier.fit(TEXTS[:18], GOLD[:18], unlabelled=TEXTS[18:])
+    summary = classifier.training_summary
+    scores = summary["shares_cv"]["scores"]
+    assert set(scores) == set(CANDIDATES) and summary["shares_cv"]["folds"] == 3
+    assert all(0 <= v <= 1 for v in scores.values())
+    best = max(CANDIDATES, key=lambda s: (scores[s], -CANDIDATES.index(s)))
+    assert summary["pseudo_shares"] == best and not summary["shares_cv"]["reused"]
+
+    classifier.fit(TEXTS[:20], GOLD[:20], unlabelled=TEXTS[20:])  # grew by less than 25 %
+    again = classifier.training_summary
+    assert again["shares_cv"]["reused"] and again["pseudo_shares"] == best
+    classifier.fit(TEXTS[:30], GOLD[:30], unlabelled=TEXTS[30:])
+    assert not classifier.training_summary["shares_cv"]["reused"]
+    assert set(classifier.training_summary["shares_cv"]["scores"]) == set(CANDIDATES)
+
+    other = FrozenClassifier(
+        3, settings(tiny_model, pseudo_per_class=5, pseudo_shares="cv"), seed=1, topics=PROMPTS
+    )
+    other.fit(TEXTS[:18], GOLD[:18], unlabelled=TEXTS[18:])
+    assert other.training_summary["shares_cv"] == summary["shares_cv"]  # seeded folds
+
+
+def test_a_round_records_the_cv_choice_of_shares(tmp_path, small_corpus, tiny_model):
+    ws = init_workspace(tmp_path / "ws", small_corpus, tiny_model, "--mode", "frozen")
+    configure(ws, loop={"batch_size": 8, "random_share": 0.0}, model={"pseudo_shares": "cv"})
+    for _ in range(2):
+        assert run("round", ws).exit_code == 0
+    from activelabel.workspace import Workspace
+
+    training = Workspace.open(ws).store.rounds()[-1].training
+    assert training["labels"] == 8 and training["shares_cv"]["folds"] in (0, 3)
+    assert training["pseudo_shares"] in ("mixed", "predicted", "balanced")
+    assert "shares by CV" in trained_on_text(training)

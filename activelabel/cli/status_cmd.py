@@ -30,7 +30,10 @@ def trained_on_text(training: dict | None) -> str:
         parts.append(f"{training['topic_examples']} topics")
     pseudo = training.get("pseudo_labels")
     if isinstance(pseudo, list) and sum(pseudo):
-        parts.append(f"{sum(pseudo)} pseudo ({training.get('method', '')})")
+        how = training.get("method", "")
+        if training.get("shares_cv"):
+            how += f", {training.get('pseudo_shares')} shares by CV"
+        parts.append(f"{sum(pseudo)} pseudo ({how})")
     return " + ".join(parts)
 
 

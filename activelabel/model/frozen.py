@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,7 @@ from activelabel.model.encoder import TokenCache, length_sorted_batches, load_en
 from activelabel.model.prior import TrainingSet, labelled_set, with_topics, zero_shot
 from activelabel.model.pseudo_labels import PseudoLabelling, pool_sample, pseudo_label
 from activelabel.model.settings import ModelSettings
+from activelabel.model.shares_cv import choose_shares
 
 
 class FrozenEncoder:
@@ -103,6 +104,7 @@ class FrozenClassifier(TextClassifier):
         self._encoder: FrozenEncoder | None = None
         self._untrained_head()
         self.training_summary: dict = {}
+        self.shares_choice: tuple[int, str] | None = None  # labels and shares of the last CV
 
     def sibling(self) -> FrozenClassifier:
         other = super().sibling()
@@ -151,9 +153,8 @@ class FrozenClassifier(TextClassifier):
                 self.topic_vectors = topic_x
                 summary["method"] = "zero-shot"
             return
-        train = labelled_set(
-            encoder.encode(texts, progress), y, self.n_classes, s.class_weight == "balanced"
-        )
+        x = encoder.encode(texts, progress)
+        train = labelled_set(x, y, self.n_classes, s.class_weight == "balanced")
         if topic_x is not None:
             train = with_topics(train, topic_x, s.topic_weight)
         present = np.unique(train.y)
@@ -172,6 +173,8 @@ class FrozenClassifier(TextClassifier):
         if settings.method != "none" and unlabelled:
             sample = pool_sample(len(unlabelled), settings.pool, self.seed)
             pool_x = encoder.encode([unlabelled[i] for i in sample]).astype(np.float64)
+        if settings.shares == "cv" and settings.method != "none":
+            settings = replace(settings, shares=self._choose_shares(x, y, topic_x, pool_x, summary))
         head, _, classes = pseudo_label(
             train, pool_x, self._head_fitter(), settings, self.n_classes
         )
@@ -180,6 +183,42 @@ class FrozenClassifier(TextClassifier):
         summary["method"] = settings.method if len(classes) else "none"
         if len(classes):
             summary["pseudo_shares"] = settings.shares
+
+    def _choose_shares(
+        self, x: np.ndarray, y: np.ndarray, topic_x, pool_x: np.ndarray, summary: dict
+    ) -> str:
+        """``pseudo_shares = "cv"``: the shares chosen by cross-validation on the labels
+        (:mod:`~activelabel.model.shares_cv`), recorded in ``summary["shares_cv"]``."""
+        s = self.settings
+        n = len(y)
+        last = self.shares_choice
+        if last is not None and last[0] <= n < last[0] * s.auto_reuse_ratio:
+            summary["shares_cv"] = {"scores": {}, "folds": 0, "reused": True}
+            return last[1]
+        choice = choose_shares(
+            np.asarray(x, dtype=np.float64),
+            y,
+            topic_x,
+            pool_x,
+            self._head_fitter,
+            PseudoLabelling(
+                s.pseudo_labels,
+                s.pseudo_per_class,
+                s.pseudo_passes,
+                "cv",
+                s.pseudo_weight,
+                s.pseudo_pool,
+            ),
+            self.n_classes,
+            balanced=s.class_weight == "balanced",
+            topic_weight=s.topic_weight,
+            folds=s.auto_folds,
+            seed=self.seed,
+        )
+        if choice.folds:
+            self.shares_choice = (n, choice.shares)
+        summary["shares_cv"] = {"scores": choice.scores, "folds": choice.folds, "reused": False}
+        return choice.shares
 
     def _head_fitter(self) -> Callable[[TrainingSet], LinearHead]:
         """Fits a logistic head; successive fits (self-training passes) start from the last

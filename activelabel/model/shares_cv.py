@@ -1,0 +1,78 @@
+"""``pseudo_shares = "cv"``: per fit, the pseudo-label shares that cross-validate best on the
+labelled set alone.
+
+Each candidate (``predicted``, ``mixed``, ``balanced``) trains the head on k-1 folds of the
+labels (with the topic descriptions and pseudo-labels from the pool, the held-out fold joining
+the pool) and is scored on the held-out fold; the best mean accuracy wins, ties going to the
+earlier candidate. The test set is never seen. Too few labels to split: ``mixed``. As in the
+``auto`` mode, the choice is kept while the labelled set grew by less than ``reuse_ratio``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from activelabel.model.prior import TrainingSet, labelled_set, with_topics
+from activelabel.model.pseudo_labels import Head, PseudoLabelling, pseudo_label
+
+CANDIDATES = ("mixed", "predicted", "balanced")  # "mixed" first: the choice without folds
+
+
+@dataclass(frozen=True)
+class SharesChoice:
+    shares: str
+    scores: dict[str, float]  # mean held-out accuracy per candidate; empty: not cross-validated
+    folds: int
+    reused: bool = False
+
+
+def folds_of(y: np.ndarray, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified folds of the labels; none where the set is too small to split."""
+    from sklearn.model_selection import StratifiedKFold
+
+    if k < 2 or len(y) < 2 * k or len(np.unique(y)) < 2:
+        return []
+    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    with warnings.catch_warnings():  # "the least populated class has only n members"
+        warnings.simplefilter("ignore", UserWarning)
+        return list(splitter.split(np.zeros(len(y)), y))
+
+
+def choose_shares(
+    x: np.ndarray,
+    y: np.ndarray,
+    topic_x: np.ndarray | None,
+    pool_x: np.ndarray,
+    fitter: Callable[[], Callable[[TrainingSet], Head]],
+    settings: PseudoLabelling,
+    n_classes: int,
+    *,
+    balanced: bool,
+    topic_weight: float,
+    folds: int,
+    seed: int,
+) -> SharesChoice:
+    """The candidate with the best mean held-out accuracy over ``folds`` stratified folds of
+    the labelled embeddings ``x`` with classes ``y``."""
+    split = folds_of(y, folds, seed)
+    if not split:
+        return SharesChoice(CANDIDATES[0], {}, 0)
+    scores = {}
+    for shares in CANDIDATES:
+        accuracy = []
+        for train_rows, held_out in split:
+            train = labelled_set(x[train_rows], y[train_rows], n_classes, balanced)
+            if topic_x is not None:
+                train = with_topics(train, topic_x, topic_weight)
+            pool = np.concatenate([pool_x, x[held_out]]) if len(pool_x) else x[held_out]
+            head, _, _ = pseudo_label(
+                train, pool, fitter(), replace(settings, shares=shares), n_classes
+            )
+            accuracy.append(float((head(x[held_out]).argmax(axis=1) == y[held_out]).mean()))
+        scores[shares] = round(float(np.mean(accuracy)), 4)
+    best = max(CANDIDATES, key=lambda s: (scores[s], -CANDIDATES.index(s)))
+    return SharesChoice(best, scores, len(split))
