@@ -1,6 +1,9 @@
 """Rare topics stay hunted: topics with no or few labels get part of every batch.
 
-A topic with fewer than ``few`` labels is *short* of ``few - labels``. Short topics are served
+A topic with fewer than ``few`` labels is *short* of ``few - labels``; beyond that it stays short
+until it holds ``share`` of an equal part of the labels so far (``share * labels / topics``), but
+for no more slots than the model expects it to have left in the pool (its mean predicted
+probability times the pool size). Short topics are served
 fewest labels first, then largest predicted share of the pool (the model expects the topic
 there but has seen little of it). Each gets its slots with candidates found two ways in turn:
 the free row most similar to its description (when ``topic_embeddings`` is filled) and the
@@ -24,7 +27,7 @@ class Hunted(QueryStrategy):
     model probability (see the module docstring); ``base`` picks the rest."""
 
     def __init__(
-        self, base: QueryStrategy, few: int = 2, max_share: float = 0.3, share: float = 0.0
+        self, base: QueryStrategy, few: int = 2, max_share: float = 0.3, share: float = 0.5
     ) -> None:
         self.base = base
         self.few = few
@@ -46,10 +49,13 @@ class Hunted(QueryStrategy):
         if pool.probabilities is not None and pool.size:
             width = min(pool.probabilities.shape[1], n_classes)
             share[:width] = np.asarray(pool.probabilities, dtype=np.float64)[:, :width].mean(0)
-        wanted = self.wanted(int(labels.sum()), n_classes)
-        short = np.flatnonzero(labels < wanted)
+        target = self.wanted(int(labels.sum()), n_classes)
+        # beyond ``few``, no more slots than the model expects the topic to have left in the pool
+        expected = np.floor(share * pool.size)
+        slots = np.maximum(self.few - labels, np.minimum(target - labels, expected))
+        short = np.flatnonzero(slots > 0)
         order = short[np.lexsort((-share[short], labels[short]))]
-        return [(int(c), int(wanted - labels[c])) for c in order]
+        return [(int(c), int(slots[c])) for c in order]
 
     def wanted(self, n_labels: int, n_classes: int) -> int:
         """Labels a topic needs to stop being hunted: ``few``, or ``share`` of an equal part
@@ -65,13 +71,13 @@ class Hunted(QueryStrategy):
         taken = np.zeros(pool.size, dtype=bool)
         picks: list[int] = []
         wanted = dict(self.short_topics(pool))
-        target = self.wanted(len(pool.labeled_classes), class_count(pool))
+        found = labels_per_class(pool, class_count(pool))  # labels so far, then picks
         while len(picks) < budget and any(wanted.values()):
             for topic in list(wanted):
                 if not wanted[topic] or len(picks) == budget:
                     continue
                 ways = rankings.get(topic, [])
-                way = ways[(target - wanted[topic]) % len(ways)] if ways else None
+                way = ways[int(found[topic]) % len(ways)] if ways else None
                 row = _first_free(way, taken) if way is not None else None
                 if row is None:
                     wanted[topic] = 0
@@ -79,6 +85,7 @@ class Hunted(QueryStrategy):
                 taken[row] = True
                 picks.append(row)
                 wanted[topic] -= 1
+                found[topic] += 1
         chosen = np.asarray(picks, dtype=np.int64)
         if len(chosen) < n:
             rest = np.flatnonzero(~taken)

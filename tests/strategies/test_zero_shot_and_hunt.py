@@ -70,10 +70,21 @@ def test_hunt_works_without_topic_embeddings_and_leaves_covered_pools_to_base():
 def test_hunt_with_a_share_keeps_hunting_a_topic_until_it_has_part_of_an_equal_share():
     pool, truth = clustered_pool([30, 30, 30], spread=0.2, n_labeled=0)
     pool = replace(pool, labeled_classes=np.array([0] * 10 + [1] * 10 + [2] * 2))
-    assert Hunted(make_strategy("margin")).short_topics(pool) == []  # two labels are enough
-    assert Hunted(make_strategy("margin"), share=0.5).short_topics(pool) == [(2, 1)]
+    assert Hunted(make_strategy("margin"), share=0).short_topics(pool) == []  # two are enough
+    assert Hunted(make_strategy("margin")).short_topics(pool) == [(2, 1)]  # share 0.5: 3 labels
     strategy = Hunted(make_strategy("margin"), share=1.0, max_share=0.5)
     assert strategy.wanted(22, 3) == 7 and strategy.short_topics(pool) == [(2, 5)]
     picks = strategy.select(pool, 8, np.random.default_rng(0))
     assert truth[picks[:4]].tolist() == [2, 2, 2, 2]  # half the batch at most
     assert len(set(picks.tolist())) == 8
+
+
+def test_hunt_asks_no_more_of_a_topic_than_the_model_expects_in_the_pool():
+    pool, _ = clustered_pool([30, 30, 30], spread=0.2, n_labeled=0)
+    probabilities = np.tile([0.49, 0.49, 0.02], (pool.size, 1))  # topic 2: ~1.8 rows expected
+    pool = replace(
+        pool, labeled_classes=np.array([0] * 10 + [1] * 10 + [2] * 2), probabilities=probabilities
+    )
+    assert Hunted(make_strategy("margin"), share=1.0).short_topics(pool) == [(2, 1)]
+    one = replace(pool, labeled_classes=np.array([0] * 10 + [1] * 10 + [2]))
+    assert Hunted(make_strategy("margin"), share=1.0).short_topics(one) == [(2, 1)]  # few: 2
