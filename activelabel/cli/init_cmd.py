@@ -92,7 +92,7 @@ from activelabel.init import create_workspace, parse_labels
     default=LoopConfig().strategy,
     show_default=True,
     help="Query strategy: uncertain headlines (margin), spread over clusters (+kmeans), "
-    "candidates first for topics with fewer than two labels (hunt(...)), a share for the "
+    "candidates first for topics short of labels (hunt(...)), a share for the "
     "topics the model knows least (balanced(...)); random for a baseline.",
 )
 @click.option(

@@ -9,7 +9,7 @@ Build one from a spec string with :func:`make_strategy`. The grammar (case and s
 Examples: ``"margin"``, ``"margin+kmeans"`` (k-means over the 10·n most uncertain),
 ``"balanced(margin)"`` (batch split across under-represented topics, margin within each),
 ``"balanced(margin+kmeans)"``, ``"subsample(badge)"`` (BADGE on 4,096 random candidates),
-``"hunt(margin)"`` (topics with fewer than two labels get candidates first, margin the rest),
+``"hunt(margin)"`` (topics short of labels get candidates first, margin the rest),
 ``"zero-shot"`` (a first batch covering every topic by its description).
 """
 
