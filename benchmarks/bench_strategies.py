@@ -2,7 +2,9 @@
 
 Corpora: the BBC headlines; BBC with one topic thinned to ~3 % of the pool; the Reuters titles
 in ``../shared/corpora/reuters-titles.csv`` (24 topics in natural proportions) with short
-keyword descriptions, and the same with topic names only. Each arm is one workspace and one
+keyword descriptions, and the same with topic names only; for checks on data the defaults were
+not chosen on, ``bbc-thin:WORD`` (another topic thinned), ``bbc-skew`` (imbalanced pool and test)
+and ``--split-seed``. Each arm is one workspace and one
 ``run_simulation`` (the product code path) over the same seeds and schedule:
 
 - ``random+plain``: random labels, frozen logistic head without descriptions or pseudo-labels;
@@ -44,6 +46,7 @@ from activelabel.report.summary import (
     point_at_budget,
 )
 from activelabel.simulate import Plan, run_simulation
+from activelabel.strategies import WRAPPERS, Hunted
 from activelabel.workspace import Workspace
 
 RARE_TOPIC = "science and technology"
@@ -86,6 +89,11 @@ class Arm:
 
 
 DEFAULT_LOOP = LoopConfig()
+# hunt(X) with another share than the default (0: two labels per topic, the earlier hunt);
+# spec names for this benchmark only (the spec grammar takes letters, no arguments)
+HUNT_SHARES = {"huntzero": 0.0, "huntquarter": 0.25, "huntfull": 1.0}
+for _name, _share in HUNT_SHARES.items():
+    WRAPPERS[_name] = lambda base, share=_share: Hunted(base, share=share)
 ARMS = {
     "random+plain": Arm("random", "random", PLAIN),
     "random+learner": Arm("random", "random"),
@@ -109,6 +117,10 @@ ARMS = {
     "default/no-pseudo": Arm(
         DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_labels": "none"}
     ),
+    **{
+        f"default/hunt-share-{share:g}": Arm(f"{name}(margin)", DEFAULT_LOOP.cold_start)
+        for name, share in HUNT_SHARES.items()
+    },
     "old-default": Arm("balanced(margin+kmeans)", "random", PLAIN),
 }
 
