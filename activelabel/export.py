@@ -16,16 +16,17 @@ import json
 import os
 import shutil
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from activelabel.compute.stream import CHUNK_SIZE
 from activelabel.errors import ActiveLabelError
-from activelabel.progress import Phase, silent
-from activelabel.store import now
+from activelabel.progress import Advance, Phase, silent
+from activelabel.store import Store, now
 from activelabel.workspace import Workspace
 
 FORMATS = ("csv", "jsonl", "parquet", "dataset")
@@ -124,7 +125,7 @@ def _check_output(path: Path, fmt: str, overwrite: bool) -> None:
 
 def write_rows(
     path: str | Path,
-    rows: Sequence[dict[str, Any]],
+    rows: Iterable[dict[str, Any]],
     columns: Sequence[tuple[str, str]],
     fmt: str | None = None,
     *,
@@ -144,6 +145,7 @@ def write_rows(
         shutil.rmtree(partial)
     else:
         partial.unlink(missing_ok=True)
+    _staging(partial).unlink(missing_ok=True)  # what a killed dataset export left
     try:
         {"csv": _write_csv, "jsonl": _write_jsonl, "parquet": _write_parquet}.get(
             fmt, _write_dataset
@@ -175,34 +177,69 @@ def _write_jsonl(path: Path, rows, columns) -> None:
             handle.write(json.dumps({n: row[n] for n in names}, ensure_ascii=False) + "\n")
 
 
-def _arrow_table(rows, columns):
+def _arrow_schema(columns):
     import pyarrow as pa
 
     types = {"str": pa.string(), "int": pa.int64(), "float": pa.float64()}
-    schema = pa.schema([(name, types[kind]) for name, kind in columns])
-    return pa.table({name: [row[name] for row in rows] for name, _ in columns}, schema=schema)
+    return pa.schema([(name, types[kind]) for name, kind in columns])
+
+
+def _arrow_batches(rows: Iterable[dict[str, Any]], schema) -> Iterator:
+    """Record batches of at most ``CHUNK_SIZE`` rows (so a large export never holds them all)."""
+    import pyarrow as pa
+
+    def batch_of(part: list[dict[str, Any]]):
+        return pa.record_batch(
+            [[row[name] for row in part] for name in schema.names], schema=schema
+        )
+
+    part: list[dict[str, Any]] = []
+    for row in rows:
+        part.append(row)
+        if len(part) == CHUNK_SIZE:
+            yield batch_of(part)
+            part = []
+    if part:
+        yield batch_of(part)
 
 
 def _write_parquet(path: Path, rows, columns) -> None:
     import pyarrow.parquet as pq
 
-    pq.write_table(_arrow_table(rows, columns), path)
+    schema = _arrow_schema(columns)
+    with pq.ParquetWriter(path, schema) as writer:
+        for batch in _arrow_batches(rows, schema):
+            writer.write_batch(batch)
 
 
 def _write_dataset(path: Path, rows, columns) -> None:
+    """Rows streamed to an Arrow file next to ``path``, memory-mapped as a dataset and saved
+    with ``datasets.save_to_disk``."""
     import datasets
+    import pyarrow as pa
 
     types = {"str": "string", "int": "int64", "float": "float64"}
     features = datasets.Features({name: datasets.Value(types[kind]) for name, kind in columns})
-    data = {name: [row[name] for row in rows] for name, _ in columns}
-    dataset = datasets.Dataset.from_dict(data, features=features)
-    shown = datasets.is_progress_bar_enabled()
-    datasets.disable_progress_bars()  # the export has its own one-line summary
+    schema = features.arrow_schema
+    staging = _staging(path)
     try:
-        dataset.save_to_disk(str(path))
+        with pa.OSFile(str(staging), "wb") as sink, pa.ipc.new_stream(sink, schema) as writer:
+            for batch in _arrow_batches(rows, schema):
+                writer.write_batch(batch)
+        dataset = datasets.Dataset.from_file(str(staging))
+        shown = datasets.is_progress_bar_enabled()
+        datasets.disable_progress_bars()  # the export has its own one-line summary
+        try:
+            dataset.save_to_disk(str(path))
+        finally:
+            if shown:
+                datasets.enable_progress_bars()
     finally:
-        if shown:
-            datasets.enable_progress_bars()
+        staging.unlink(missing_ok=True)
+
+
+def _staging(path: Path) -> Path:
+    return path.with_name(f"{path.name}.arrow")
 
 
 # -- the labelled set ------------------------------------------------------------------------
@@ -230,8 +267,7 @@ def label_rows(ws: Workspace, include_test: bool = False) -> list[dict[str, Any]
         rows.append(row)
     if include_test:
         test = [item for item in ws.store.items("test") if item.gold is not None]
-        pool_ids = {_plain_id(item.ext_id) for item in ws.store.items("pool")}
-        clash = any(_plain_id(item.ext_id) in pool_ids for item in test)
+        clash = _clashes(ws, {_plain_id(item.ext_id) for item in test})
         for item in test:
             rows.append(
                 {
@@ -248,6 +284,12 @@ def label_rows(ws: Workspace, include_test: bool = False) -> list[dict[str, Any]
                 }
             )
     return rows
+
+
+def _clashes(ws: Workspace, plain_ids: set[str]) -> bool:
+    """Whether a pool item's id (as the corpus file gave it) is one of ``plain_ids``."""
+    named = [prefix + plain for plain in plain_ids for prefix in ("pool:", "test:", "")]
+    return any(_plain_id(e) in plain_ids for e in ws.store.existing_ext_ids(named, "pool"))
 
 
 @dataclass
@@ -286,17 +328,47 @@ def export_labels(
 
 @dataclass
 class Predictions:
-    """The model's predictions for every unlabelled pool item, and how it did on the test set."""
+    """The model's predictions for every unlabelled pool item, as arrays in pool order (the
+    texts stay in the store), and how it did on the test set."""
 
-    item_ids: list[int]
-    rows: list[dict[str, Any]]  # PREDICTION_COLUMNS, in pool order
+    item_ids: np.ndarray  # (n,) int64
+    top: np.ndarray  # (n, 2) the best and the second-best class
+    confidence: np.ndarray  # (n, 2) their probabilities, rounded to 6 places
+    class_names: list[str]
     n_labels: int  # labels the model was trained on
     test_confidence: np.ndarray = field(default_factory=lambda: np.zeros(0))
     test_correct: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
-    def above(self, min_confidence: float) -> list[int]:
-        """Row positions whose confidence is at least ``min_confidence``."""
-        return [i for i, r in enumerate(self.rows) if r["confidence"] >= min_confidence]
+    def __len__(self) -> int:
+        return len(self.item_ids)
+
+    def above(self, min_confidence: float) -> np.ndarray:
+        """Positions whose confidence is at least ``min_confidence``."""
+        return np.flatnonzero(self.confidence[:, 0] >= min_confidence)
+
+    def rows(
+        self, store: Store, positions: np.ndarray | None = None, progress: Advance | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Rows of PREDICTION_COLUMNS at ``positions`` (default: all), ids and texts read from
+        the store a chunk at a time."""
+        if positions is None:
+            positions = np.arange(len(self))
+        for start in range(0, len(positions), CHUNK_SIZE):
+            part = positions[start : start + CHUNK_SIZE]
+            items = store.ext_ids_and_texts(self.item_ids[part].tolist())
+            for i in part.tolist():
+                ext_id, text = items[int(self.item_ids[i])]
+                first, second = self.top[i]
+                yield {
+                    "id": _plain_id(ext_id),
+                    "text": text,
+                    "predicted": self.class_names[first],
+                    "confidence": float(self.confidence[i, 0]),
+                    "top2": self.class_names[second],
+                    "top2_confidence": float(self.confidence[i, 1]),
+                }
+            if progress:
+                progress(len(part))
 
     @property
     def test_accuracy(self) -> float | None:
@@ -311,40 +383,25 @@ class Predictions:
         return share, (float(self.test_correct[kept].mean()) if kept.any() else None)
 
 
-def prediction_rows(
-    items: Sequence, probabilities: np.ndarray, class_names: Sequence[str]
-) -> list[dict[str, Any]]:
-    """Rows of PREDICTION_COLUMNS: the best and second-best class with their probabilities."""
-    if len(items) == 0:
-        return []
+def top_two(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The best and second-best class of each row, and their probabilities rounded to 6 places
+    (as Python's ``round`` does, which is what the files show)."""
     order = np.argsort(-probabilities, axis=1, kind="stable")[:, :2]
-    rows = []
-    for item, probs, (first, second) in zip(items, probabilities, order, strict=True):
-        rows.append(
-            {
-                "id": _plain_id(item.ext_id),
-                "text": item.text,
-                "predicted": class_names[int(first)],
-                "confidence": round(float(probs[first]), 6),
-                "top2": class_names[int(second)],
-                "top2_confidence": round(float(probs[second]), 6),
-            }
-        )
-    return rows
+    chosen = np.take_along_axis(probabilities, order, axis=1)
+    rounded = [[round(float(p), 6) for p in pair] for pair in chosen]
+    return order.astype(np.int32), np.array(rounded, dtype=np.float64).reshape(-1, 2)
 
 
 def train_classifier(ws: Workspace, phase: Phase = silent):
     """A classifier of the workspace's model and mode, fitted on every current pool label."""
-    from activelabel.engine import LabelledPool, Trainer
+    from activelabel.engine import train_on_workspace
 
-    data = LabelledPool.from_workspace(ws, exclude_waiting=False)
-    if not data.labelled:
+    if not ws.store.active_labels():
         raise ExportError(
             f"{ws.path} has no labels yet, so there is no model to predict with; run "
             f"'activelabel round {ws.path}' and label a batch first"
         )
-    trainer = Trainer.for_workspace(ws, data.all_texts, phase=phase)
-    classifier = trainer.fit(data.labelled_texts, data.y, data.unlabelled_texts)
+    classifier, data = train_on_workspace(ws, phase)
     return classifier, len(data.labelled)
 
 
@@ -352,27 +409,43 @@ def predict_unlabelled(
     ws: Workspace, classifier=None, n_labels: int | None = None, phase: Phase = silent
 ) -> Predictions:
     """Train on every current label (unless a fitted ``classifier`` is given) and predict
-    every unlabelled pool item; the test set, where it has gold labels, is scored too."""
+    every unlabelled pool item, streamed from the store in chunks (scored where ``[compute]``
+    says); the test set, where it has gold labels, is scored too."""
+    from activelabel.compute import pool_predictor
+
     if classifier is None:
         classifier, n_labels = train_classifier(ws, phase)
-    names = ws.class_names
-    labels = ws.store.active_labels()
-    todo = [item for item in ws.store.items("pool") if item.id not in labels]
-    texts = [item.text for item in todo]
-    probabilities = (
-        classifier.predict(
-            texts, phase("predict unlabelled", len(texts)), embeddings=False
-        ).probabilities
-        if todo
-        else np.zeros((0, len(names)))
-    )
+    store, names = ws.store, ws.class_names
+    labelled = np.fromiter(store.active_labels(), dtype=np.int64)
+    todo = len(np.setdiff1d(store.item_ids("pool"), labelled))
+    ids = np.zeros(todo, dtype=np.int64)
+    top = np.zeros((todo, 2), dtype=np.int32)
+    confidence = np.zeros((todo, 2), dtype=np.float64)
+    done = 0
+
+    def numbered() -> Iterator[tuple[int, list[str]]]:
+        nonlocal done
+        for chunk_ids, texts in store.item_chunks("pool", CHUNK_SIZE, exclude=labelled):
+            if done + len(chunk_ids) > todo:
+                raise ExportError(f"{ws.path}: the pool grew during the export; run it again")
+            ids[done : done + len(chunk_ids)] = chunk_ids
+            yield done, texts
+            done += len(chunk_ids)
+
+    if todo:
+        progress = phase("predict unlabelled", todo)
+        predict = pool_predictor(ws.config.compute, classifier, progress)
+        for rows, prediction in predict(numbered(), False):
+            top[rows], confidence[rows] = top_two(prediction.probabilities)
     result = Predictions(
-        [item.id for item in todo],
-        prediction_rows(todo, probabilities, names),
-        n_labels if n_labels is not None else len(labels),
+        ids[:done],
+        top[:done],
+        confidence[:done],
+        names,
+        n_labels if n_labels is not None else len(labelled),
     )
     index = {name: i for i, name in enumerate(names)}
-    test = [item for item in ws.store.items("test") if item.gold in index]
+    test = [item for item in store.items("test") if item.gold in index]
     if test:
         scored = classifier.predict(
             [item.text for item in test], phase("check on test set", len(test)), embeddings=False
@@ -414,10 +487,11 @@ def export_predictions(
         _check_output(path, fmt, overwrite)  # refuse before minutes of training, not after
     if predictions is None:
         predictions = predict_unlabelled(ws, classifier, phase=phase)
-    rows = [predictions.rows[i] for i in predictions.above(min_confidence)]
+    kept = predictions.above(min_confidence)
     if path is not None:
+        rows = predictions.rows(ws.store, kept, phase(f"write {path.name}", len(kept)))
         write_rows(path, rows, PREDICTION_COLUMNS, fmt, overwrite=overwrite)
-    return PredictionExport(path, fmt, len(rows), len(predictions.rows), predictions)
+    return PredictionExport(path, fmt, len(kept), len(predictions), predictions)
 
 
 # -- review in Label Studio ------------------------------------------------------------------
@@ -461,9 +535,9 @@ def push_for_review(
         done = reviewed(ws)
         has_task = store.awaiting() | store.skipped()
         round_ = max(store.next_round() - 1, 0)  # the model version the project pre-selects
-        batch, already, in_ls = [], 0, 0
-        for i in predictions.above(min_confidence):
-            item_id, row = predictions.item_ids[i], predictions.rows[i]
+        todo, already, in_ls = [], 0, 0
+        for i in predictions.above(min_confidence).tolist():
+            item_id = int(predictions.item_ids[i])
             if item_id in labels:
                 continue
             if item_id in done:
@@ -471,16 +545,20 @@ def push_for_review(
             elif item_id in has_task:
                 in_ls += 1
             else:
-                batch.append(
-                    BatchItem(
-                        item_id,
-                        row["text"],
-                        round_,
-                        row["predicted"],
-                        row["confidence"],
-                        arm=REVIEW_ARM,
-                    )
-                )
+                todo.append(i)
+        batch = [
+            BatchItem(
+                int(predictions.item_ids[i]),
+                row["text"],
+                round_,
+                row["predicted"],
+                row["confidence"],
+                arm=REVIEW_ARM,
+            )
+            for i, row in zip(
+                todo, predictions.rows(store, np.array(todo, dtype=np.int64)), strict=True
+            )
+        ]
         if batch:
             tasks = annotator.push(batch)
             stamp = now()

@@ -369,6 +369,33 @@ class Store:
             out.update(self.db.execute(query, part))
         return out
 
+    def ext_ids_and_texts(self, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+        """``(ext_id, text)`` of those items ``ids`` that exist."""
+        wanted = sorted({int(i) for i in ids})
+        out: dict[int, tuple[str, str]] = {}
+        for start in range(0, len(wanted), 900):
+            part = wanted[start : start + 900]
+            rows = self.db.execute(
+                f"SELECT id, ext_id, text FROM items WHERE id IN ({','.join('?' * len(part))})",
+                part,
+            )
+            out.update((row[0], (row[1], row[2])) for row in rows)
+        return out
+
+    def existing_ext_ids(self, ext_ids: Iterable[str], split: str) -> set[str]:
+        """Those of ``ext_ids`` that name an item of ``split``."""
+        wanted = sorted(set(ext_ids))
+        out: set[str] = set()
+        for start in range(0, len(wanted), 900):
+            part: list = wanted[start : start + 900]
+            rows = self.db.execute(
+                f"SELECT ext_id FROM items WHERE split = ? AND ext_id IN "
+                f"({','.join('?' * len(part))})",
+                [split, *part],
+            )
+            out.update(row[0] for row in rows)
+        return out
+
     def first_texts(self, limit: int) -> list[str]:
         """The first ``limit`` texts, pool before test (as ``items('pool') + items('test')``)."""
         rows = self.db.execute(

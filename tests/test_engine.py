@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from activelabel.annotators import OracleAnnotator
-from activelabel.engine import LabelledPool, Trainer, pick, selection_rng
+from activelabel.engine import StreamedPool, Trainer, pick, selection_rng
 from activelabel.engine.data import UnknownLabels
 from activelabel.errors import ActiveLabelError
 from activelabel.loop import run_round
@@ -102,16 +102,18 @@ def test_a_strategy_gets_exactly_what_it_declares(template, tmp_path, monkeypatc
     with ws.store.transaction() as db:
         labels = [NewLabel(i.id, i.gold, "import") for i in ws.store.items("pool")[:10]]
         ws.store.apply_labels(labels, db=db)
-    data = LabelledPool.from_workspace(ws)
-    trainer = Trainer.for_workspace(ws, data.all_texts)
-    classifier = trainer.fit(data.labelled_texts, data.y, data.unlabelled_texts)
+    data = StreamedPool.from_workspace(ws)
+    trainer = Trainer.for_workspace(ws, data.sample_texts())
+    classifier = trainer.fit(
+        data.labelled_texts, data.y, data.unlabelled_texts(selection_rng(0, 0))
+    )
     spy = Spy(needs)
     monkeypatch.setattr("activelabel.engine.selection.make_strategy", lambda spec: spy)
     pick(
         classifier,
         "spy",
         4,
-        candidates=data.candidate_texts,
+        candidates=data.candidates,
         labelled_texts=data.labelled_texts,
         labelled_classes=data.y,
         class_names=data.class_names,
@@ -140,6 +142,6 @@ def test_labels_outside_the_classes_are_one_clear_error(template, tmp_path):
     with ws.store.transaction() as db:
         ws.store.apply_labels([NewLabel(item.id, "recipes", "import")], db=db)
     with pytest.raises(UnknownLabels, match="'recipes'.*taxonomy.labels") as error:
-        LabelledPool.from_workspace(ws)
+        StreamedPool.from_workspace(ws)
     assert isinstance(error.value, ActiveLabelError)
     assert "\n" not in str(error.value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 
+import numpy as np
 import pytest
 
 from activelabel.corpus import load_corpus
@@ -186,12 +187,13 @@ def test_predictions_round_trip_as_silver_corpus(labelled, tmp_path, tiny_model,
 def test_predictions_min_confidence_filters_and_is_reproducible(labelled, tmp_path):
     ws = Workspace.open(labelled)
     full = export_predictions(ws, tmp_path / "a.csv")
-    confidences = sorted(r["confidence"] for r in full.predictions.rows)
+    confidences = sorted(full.predictions.confidence[:, 0].tolist())
     threshold = confidences[len(confidences) // 2]
     half = export_predictions(ws, tmp_path / "b.csv", min_confidence=threshold)
     assert half.rows == sum(c >= threshold for c in confidences) < full.rows
     assert all(float(r["confidence"]) >= threshold for r in rows_of(tmp_path / "b.csv"))
-    assert half.predictions.rows == full.predictions.rows  # same seed, same model
+    same = list(half.predictions.rows(ws.store)) == list(full.predictions.rows(ws.store))
+    assert same  # same seed, same model
     share, _ = full.predictions.test_at(threshold)
     assert 0 <= share <= 1
 
@@ -282,3 +284,51 @@ def test_no_credentials_in_exports(labelled, tmp_path):
         assert secret.encode() not in text and b"127.0.0.1" not in text
     finally:
         credentials_path(labelled).unlink()
+
+
+@pytest.fixture
+def pool_loads(monkeypatch):
+    """Every ``Store.items`` call that reads the pool (the whole pool as Python objects), and the
+    size of each chunk ``Store.item_chunks`` streams. The real methods run: these only watch."""
+    from activelabel.store import Store
+
+    seen = {"items": [], "chunks": []}
+    items, item_chunks = Store.items, Store.item_chunks
+
+    def watched_items(self, split=None):
+        if split != "test":
+            seen["items"].append(split)
+        return items(self, split)
+
+    def watched_chunks(self, split, size=10_000, exclude=None):
+        for ids, texts in item_chunks(self, split, size, exclude):
+            seen["chunks"].append(len(ids))
+            yield ids, texts
+
+    monkeypatch.setattr(Store, "items", watched_items)
+    monkeypatch.setattr(Store, "item_chunks", watched_chunks)
+    return seen
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_export_streams_the_pool_in_chunks(labelled, tmp_path, monkeypatch, pool_loads, name):
+    ws = Workspace.open(labelled)
+    whole = export_predictions(ws, tmp_path / "whole.csv")  # one chunk: 55 < CHUNK_SIZE
+    assert pool_loads["chunks"] == [55] and pool_loads["items"] == []
+    monkeypatch.setattr("activelabel.export.CHUNK_SIZE", 7)
+    pool_loads["chunks"].clear()
+
+    out = tmp_path / name
+    chunked = export_predictions(ws, out)
+    chunks = pool_loads["chunks"]  # 7 rows a query, less the labelled ones
+    assert sum(chunks) == 55 and len(chunks) >= 8 and max(chunks) <= 7
+    expected = list(whole.predictions.rows(ws.store))
+    assert [dict(r) for r in rows_of(out)] == [
+        {k: (str(v) if name.endswith(".csv") else v) for k, v in r.items()} for r in expected
+    ]
+    assert chunked.rows == whole.rows == 55
+    np.testing.assert_array_equal(chunked.predictions.item_ids, whole.predictions.item_ids)
+
+    labels = export_labels(ws, tmp_path / f"labels-{name}", include_test=True)
+    assert labels.rows == 35
+    assert pool_loads["items"] == []  # never the whole pool as Python objects

@@ -139,3 +139,34 @@ def test_rounds_on_a_pool_larger_than_the_sample(workspace, monkeypatch):
     assert all(len(batch) == 6 for batch in batches)
     assert len(set(chosen)) == len(chosen) and set(chosen) <= pool
     assert len(list((workspace / "cache" / "embeddings").glob("*/index.json"))) == 1
+
+
+def test_the_served_model_trains_on_the_streamed_pool_with_progress(workspace, monkeypatch):
+    from activelabel.integrations.labelstudio.backend import Predictor
+    from activelabel.store import NewLabel, Store
+
+    ws = Workspace.open(workspace)
+    with ws.store.transaction() as db:
+        labels = [NewLabel(i.id, i.gold, "import") for i in ws.store.items("pool")[:12]]
+        ws.store.apply_labels(labels, db=db)
+    loads, items = [], Store.items
+
+    def watched(self, split=None):  # the real method; only watched
+        if split != "test":
+            loads.append(split)
+        return items(self, split)
+
+    monkeypatch.setattr(Store, "items", watched)
+    phases = []
+
+    def phase(description, total):
+        phases.append((description, total))
+        return lambda n: None
+
+    predictor = Predictor(ws)
+    predictor.retrain(phase)
+    predicted = predictor.predict(["striker scores twice", "minister resigns"])
+    assert loads == []  # the pool was never loaded as Python objects
+    assert ("train on 12 labels", 12) in phases
+    assert len(predicted) == 2 and all(label in ws.class_names for label, _ in predicted)
+    assert (workspace / "cache" / "embeddings").is_dir()  # frozen vectors go to the disk cache

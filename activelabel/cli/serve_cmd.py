@@ -85,7 +85,8 @@ def serve_command(
             predictor.ws = own
             n_labels = len(own.store.active_labels())
             try:
-                predictor.retrain()
+                with phases(plain=True) as phase:
+                    predictor.retrain(phase)
             except Exception as exc:  # the server keeps answering /health and refusing rounds
                 say(f"[red]training failed:[/] {escape(str(exc))}")
                 return

@@ -4,7 +4,7 @@
 package, so a simulated learning curve is the curve of what a live round would do.
 """
 
-from activelabel.engine.data import LabelledPool
+from activelabel.engine.data import StreamedPool
 from activelabel.engine.selection import (
     Pick,
     SeenRecall,
@@ -12,19 +12,20 @@ from activelabel.engine.selection import (
     select_batch,
     selection_rng,
 )
-from activelabel.engine.training import Trainer
+from activelabel.engine.training import Trainer, train_on_workspace
 from activelabel.engine.view import build_view
 from activelabel.progress import Phase, silent
 
 __all__ = [
-    "LabelledPool",
     "Phase",
     "Pick",
     "SeenRecall",
+    "StreamedPool",
     "Trainer",
     "build_view",
     "pick",
     "select_batch",
     "selection_rng",
     "silent",
+    "train_on_workspace",
 ]

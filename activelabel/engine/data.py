@@ -21,60 +21,6 @@ class UnknownLabels(ActiveLabelError):
     """Labels in the state are not classes of the workspace (e.g. the taxonomy was edited)."""
 
 
-@dataclass
-class LabelledPool:
-    """The pool in item order, which of its items are labelled (as class indices), which may
-    still be picked, and the test items that have a gold class."""
-
-    class_names: list[str]
-    pool: list[Item]
-    labelled: list[Item]
-    y: np.ndarray  # class index of each labelled item
-    candidates: list[Item]  # not labelled, not waiting for a label, not skipped
-    test: list[Item]
-    test_gold: np.ndarray
-
-    @classmethod
-    def from_workspace(cls, ws: Workspace, *, exclude_waiting: bool = True) -> LabelledPool:
-        store, names = ws.store, ws.class_names
-        index = {name: i for i, name in enumerate(names)}
-        labels = store.active_labels()
-        _check_labels(ws, labels, index)
-        pool = store.items("pool")
-        excluded = set(labels)
-        if exclude_waiting:
-            excluded |= store.awaiting() | store.skipped()
-        labelled = [item for item in pool if item.id in labels]
-        test = [item for item in store.items("test") if item.gold in index]
-        return cls(
-            class_names=names,
-            pool=pool,
-            labelled=labelled,
-            y=np.array([index[labels[item.id]] for item in labelled], dtype=np.int64),
-            candidates=[item for item in pool if item.id not in excluded],
-            test=test,
-            test_gold=np.array([index[item.gold] for item in test], dtype=np.int64),
-        )
-
-    @property
-    def labelled_texts(self) -> list[str]:
-        return [item.text for item in self.labelled]
-
-    @property
-    def candidate_texts(self) -> list[str]:
-        return [item.text for item in self.candidates]
-
-    @property
-    def unlabelled_texts(self) -> list[str]:
-        """Every pool text without a label (what a learner may use as unlabelled data)."""
-        labelled = {item.id for item in self.labelled}
-        return [item.text for item in self.pool if item.id not in labelled]
-
-    @property
-    def all_texts(self) -> list[str]:
-        return [item.text for item in self.pool] + [item.text for item in self.test]
-
-
 def _check_labels(ws: Workspace, labels: dict[int, str], index: dict[str, int]) -> None:
     unknown = sorted({label for label in labels.values() if label not in index})
     if unknown:
@@ -159,14 +105,13 @@ class StreamedPool:
         )
 
     def sample_texts(self) -> list[str]:
-        """The texts a classifier fits its max length on (as ``LabelledPool.all_texts`` would
-        give it)."""
+        """The texts a classifier fits its max length on: the first ``MAX_LENGTH_SAMPLE`` of the
+        pool, then the test set."""
         return self.ws.store.first_texts(MAX_LENGTH_SAMPLE)
 
     def unlabelled_texts(self, rng: np.random.Generator) -> list[str]:
         """Pool texts without a label, for learners that train on unlabelled data: all of them
-        in pool order (as ``LabelledPool.unlabelled_texts``) up to ``UNLABELLED_SAMPLE``, a
-        seeded sample of that many beyond."""
+        in pool order up to ``UNLABELLED_SAMPLE``, a seeded sample of that many beyond."""
         labelled = np.array([item.id for item in self.labelled], dtype=np.int64)
         ids = np.setdiff1d(self.pool_ids, labelled)
         if len(ids) > UNLABELLED_SAMPLE:

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from activelabel.engine.data import StreamedPool
 from activelabel.evaluation import Evaluation, evaluate
 from activelabel.faults import checkpoint
 from activelabel.model import TextClassifier, make_classifier, resolve_model
@@ -133,3 +134,14 @@ def informed(classifier: TextClassifier, n_labels: int) -> bool:
     """Whether the model's predictions mean anything: it has labels or a topic prior."""
     summary = getattr(classifier, "training_summary", None) or {}
     return n_labels > 0 or bool(summary.get("topic_examples"))
+
+
+def train_on_workspace(ws: Workspace, phase: Phase = silent) -> tuple[TextClassifier, StreamedPool]:
+    """The workspace's classifier trained on every current label, as the next round would train
+    it (the pool streamed; a learner's unlabelled texts sampled with that round's seed), and the
+    data it was trained on."""
+    data = StreamedPool.from_workspace(ws)
+    trainer = Trainer.for_workspace(ws, data.sample_texts(), phase=phase)
+    rng = np.random.default_rng([ws.config.loop.seed, ws.store.next_round(), 5])
+    classifier = trainer.fit(data.labelled_texts, data.y, data.unlabelled_texts(rng))
+    return classifier, data

@@ -22,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from activelabel.integrations.labelstudio.project import CHOICES_NAME, TEXT_NAME
+from activelabel.progress import Phase, silent
 from activelabel.workspace import Workspace
 
 ANNOTATION_ACTIONS = ("ANNOTATION_CREATED", "ANNOTATIONS_CREATED", "ANNOTATION_UPDATED")
@@ -44,13 +45,13 @@ class Predictor:
         self.version = "untrained"
         self.classifier = None
 
-    def retrain(self) -> None:
-        from activelabel.engine import LabelledPool, Trainer
+    def retrain(self, phase: Phase = silent) -> None:
+        """Train on every current label as a round would (the pool streamed from the store,
+        frozen embeddings from the workspace's cache), with progress on ``phase``."""
+        from activelabel.engine import train_on_workspace
 
         ws = self.ws
-        data = LabelledPool.from_workspace(ws, exclude_waiting=False)
-        trainer = Trainer.for_workspace(ws, data.all_texts)
-        classifier = trainer.fit(data.labelled_texts, data.y, data.unlabelled_texts)
+        classifier, _ = train_on_workspace(ws, phase)
         rounds = ws.store.rounds()
         with self.lock:
             self.classifier = classifier
