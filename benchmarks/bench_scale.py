@@ -19,6 +19,18 @@ the RSS column is the driver's).
     python benchmarks/bench_scale.py                          # tiny random BERT, 10k/100k/1M
     python benchmarks/bench_scale.py --model default --sizes 10000 --cold-limit 10000
     python benchmarks/bench_scale.py --sizes 10000 --ray-size 10000 --ray-workers 1,2
+    python benchmarks/bench_scale.py --scenario round-200k    # the default MiniLM, 200,000 rows
+
+``--scenario round-200k`` is a new user's first two rounds on a 200,000-row CSV (199,600 pool
+headlines, 400 test) in frozen mode with the default model (all-MiniLM-L6-v2 unless ``--model``
+says otherwise): round 0 with a cold embedding cache, then round 1, which pulls round 0's batch
+from the oracle annotator (the gold labels of the CSV) and scores the pool from the warm cache.
+It prints each command's time and peak RSS and the progress lines it wrote.
+
+``--scenario export`` measures ``activelabel export predictions`` (train on the labels, predict
+every unlabelled headline, write a CSV) on each of ``--sizes`` (default 10k and 100k): the
+workspace gets two rounds first (round 1 pulls round 0's batch from the oracle), or is reused
+when ``--work`` already holds it.
 """
 
 from __future__ import annotations
@@ -115,24 +127,76 @@ def init(work: Path, name: str, corpus: Path, model: str) -> tuple[Path, float, 
     return ws, wall, rss
 
 
+def scenario_200k(work: Path, model: str, rows: int = 200_000) -> None:
+    """``init`` and two rounds on a ``rows``-row CSV, each command timed in its own process."""
+    corpus = work / f"scenario-{rows}.csv"
+    write_pool(corpus, rows - TEST_SIZE)
+    ws, wall, rss = init(work, f"scenario-{rows}", corpus, model)
+    print(f"$ activelabel init {ws.name} --corpus {corpus.name} --mode frozen --model {model}")
+    print(f"# {wall:.1f} s, peak RSS {rss:.0f} MiB", flush=True)
+    for kind in ("cold cache (round 0)", "warm cache (round 1)"):
+        wall, rss, output = timed(["round", str(ws)])
+        print(f"$ activelabel round {ws.name}    # {kind}")
+        print(output.rstrip())
+        print(f"# {kind}: {wall:.1f} s, peak RSS {rss:.0f} MiB", flush=True)
+    corpus.unlink()
+
+
+def scenario_export(work: Path, model: str, sizes: list[int]) -> list[list]:
+    """Time and peak RSS of ``export predictions`` per pool size; the table's rows."""
+    rows = []
+    for size in sorted(sizes):
+        ws = work / f"export-{size}"
+        if not (ws / "activelabel.toml").is_file():
+            corpus = work / f"pool-{size}.csv"
+            write_pool(corpus, size)
+            init(work, ws.name, corpus, model)
+            corpus.unlink()
+            timed(["round", str(ws), "--rounds", "2"])
+        out = work / f"predictions-{size}.csv"
+        wall, rss, output = timed(["export", "predictions", str(ws), str(out), "--overwrite"])
+        written = sum(1 for _ in out.open(encoding="utf-8")) - 1
+        rows.append(
+            [size, "export predictions", f"{wall:.1f}", f"{written / wall:.0f}", f"{rss:.0f}"]
+        )
+        print(output.rstrip())
+        print(f"{size}: export predictions {wall:.1f} s, {rss:.0f} MiB", flush=True)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=_sizes, default=[10_000, 100_000, 1_000_000])
-    parser.add_argument("--model", default="tiny", help="'tiny' (random BERT), 'default', a path")
+    parser.add_argument("--sizes", type=_sizes, help="pool sizes (default 10k,100k,1M)")
+    parser.add_argument(
+        "--model",
+        help="'tiny' (random BERT; default), 'default' (MiniLM; the scenario's default), a path",
+    )
     parser.add_argument("--cold-limit", type=int, default=1_000_000, help="largest cold encode")
     parser.add_argument("--ray-size", type=int, default=0, help="pool size of the Ray rounds")
     parser.add_argument("--ray-workers", type=_sizes, default=[1, 2])
     parser.add_argument("--work", default="", help="folder for workspaces (default: a temp dir)")
+    parser.add_argument(
+        "--scenario", choices=["round-200k", "export"], help="run only this scenario (see above)"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     work = Path(args.work or tempfile.mkdtemp(prefix="bench-scale-"))
     work.mkdir(parents=True, exist_ok=True)
+    if args.scenario == "round-200k":
+        model = tiny_bert(work / "tiny-bert") if args.model == "tiny" else args.model or "default"
+        print(f"# model: {model}; machine: {platform.machine()}, {os.cpu_count()} CPUs")
+        scenario_200k(work, model)
+        return 0
+    args.model = args.model or "tiny"
     model = tiny_bert(work / "tiny-bert") if args.model == "tiny" else args.model
     model_name = "tiny random BERT (2x64)" if args.model == "tiny" else args.model
     print(f"# model: {model_name}; machine: {platform.machine()}, {os.cpu_count()} CPUs")
+    if args.scenario == "export":
+        print_table(scenario_export(work, model, args.sizes or [10_000, 100_000]), model_name)
+        return 0
     rows, rate = [], None
-    for size in sorted(args.sizes):
+    for size in sorted(args.sizes or [10_000, 100_000, 1_000_000]):
         corpus = work / f"pool-{size}.csv"
         write_pool(corpus, size)
         if size > args.cold_limit:
@@ -162,12 +226,16 @@ def main(argv: list[str] | None = None) -> int:
                 [args.ray_size, label, f"{wall:.1f}", f"{args.ray_size / wall:.0f}", f"{rss:.0f}"]
             )
             print(f"{args.ray_size}: {label} {wall:.1f} s", flush=True)
+    print_table(rows, model_name)
+    return 0
+
+
+def print_table(rows: list[list], model_name: str) -> None:
     print()
-    print(f"| pool | round | seconds | headlines/s | peak RSS MiB |  ({model_name})")
+    print(f"| pool | run | seconds | headlines/s | peak RSS MiB |  ({model_name})")
     print("| ---: | --- | ---: | ---: | ---: |")
     for row in rows:
         print("| " + " | ".join(str(c) for c in row) + " |")
-    return 0
 
 
 if __name__ == "__main__":
