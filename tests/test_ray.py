@@ -103,3 +103,20 @@ def test_round_on_ray_selects_what_the_local_round_selects(
         picks[engine] = [(s.round, s.item_id, s.arm) for s in ws.store.selections()]
         ws.store.close()
     assert picks["ray"] == picks["local"]
+
+
+def test_export_on_ray_predicts_what_the_local_export_predicts(
+    cluster, tiny_model, small_corpus, tmp_path
+):
+    path = tmp_path / "ws"
+    init_workspace(path, small_corpus, tiny_model, "--batch-size", 6, "--mode", "frozen")
+    assert run("round", path, "--rounds", "2").exit_code == 0
+    written = {}
+    for engine in ("local", "ray"):
+        configure(path, compute={"engine": engine})
+        out = tmp_path / f"{engine}.csv"
+        result = run("export", "predictions", path, out)
+        assert result.exit_code == 0, result.output
+        written[engine] = out.read_text(encoding="utf-8")
+    assert written["ray"] == written["local"]
+    assert len(written["local"].splitlines()) == 1 + 75 - 6  # header, the unlabelled pool
