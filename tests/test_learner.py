@@ -174,7 +174,7 @@ def test_learner_options_are_validated(key, value):
         config.validate()
 
 
-def test_cv_shares_are_chosen_on_the_labels_recorded_and_reused(tiny_model):
+def test_cv_shares_are_chosen_on_the_labels_and_recorded(tiny_model):
     from activelabel.model.shares_cv import CANDIDATES
 
     classifier = FrozenClassifier(
@@ -190,13 +190,9 @@ def test_cv_shares_are_chosen_on_the_labels_recorded_and_reused(tiny_model):
     assert set(scores) == set(CANDIDATES) and summary["shares_cv"]["folds"] == 3
     assert all(0 <= v <= 1 for v in scores.values())
     best = max(CANDIDATES, key=lambda s: (scores[s], -CANDIDATES.index(s)))
-    assert summary["pseudo_shares"] == best and not summary["shares_cv"]["reused"]
+    assert summary["pseudo_shares"] == best
 
-    classifier.fit(TEXTS[:20], GOLD[:20], unlabelled=TEXTS[20:])  # grew by less than 25 %
-    again = classifier.training_summary
-    assert again["shares_cv"]["reused"] and again["pseudo_shares"] == best
-    classifier.fit(TEXTS[:30], GOLD[:30], unlabelled=TEXTS[30:])
-    assert not classifier.training_summary["shares_cv"]["reused"]
+    classifier.fit(TEXTS[:20], GOLD[:20], unlabelled=TEXTS[20:])  # every fit cross-validates
     assert set(classifier.training_summary["shares_cv"]["scores"]) == set(CANDIDATES)
 
     other = FrozenClassifier(
@@ -204,6 +200,27 @@ def test_cv_shares_are_chosen_on_the_labels_recorded_and_reused(tiny_model):
     )
     other.fit(TEXTS[:18], GOLD[:18], unlabelled=TEXTS[18:])
     assert other.training_summary["shares_cv"] == summary["shares_cv"]  # seeded folds
+
+
+@pytest.mark.parametrize(
+    "y",
+    [[0, 0, 1, 1, 2, 2], [0, 1, 2, 3, 0, 1, 2, 3], [0] * 8 + [1], [0, 0, 0, 1, 1], []],
+    ids=["two-each", "two-each-of-four", "one-class-short", "one-class-full", "empty"],
+)
+def test_folds_need_two_classes_with_a_label_in_every_fold(y):
+    from activelabel.model.shares_cv import folds_of
+
+    assert folds_of(np.array(y, dtype=np.int64), 3, seed=0) == []
+
+
+def test_cv_shares_with_two_labels_per_topic_fall_back_to_mixed(tiny_model):
+    classifier = FrozenClassifier(
+        3, settings(tiny_model, pseudo_per_class=5, pseudo_shares="cv"), seed=0, topics=PROMPTS
+    )
+    rows = np.concatenate([np.flatnonzero(np.equal(GOLD, c))[:2] for c in range(3)])
+    classifier.fit([TEXTS[i] for i in rows], GOLD[rows], unlabelled=TEXTS)
+    assert classifier.training_summary["pseudo_shares"] == "mixed"
+    assert classifier.training_summary["shares_cv"]["folds"] == 0
 
 
 def test_a_round_records_the_cv_choice_of_shares(tmp_path, small_corpus, tiny_model):

@@ -9,13 +9,13 @@ seen: ``fit`` gets the labelled headlines and the unlabelled pool only.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
 
 from activelabel.model.base import Prediction, Progress, ScaledProgress, TextClassifier
 from activelabel.model.settings import ModelSettings
+from activelabel.model.shares_cv import folds_of
 
 
 class AutoClassifier(TextClassifier):
@@ -93,16 +93,8 @@ class AutoClassifier(TextClassifier):
         }
 
     def folds(self, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Stratified folds of the labelled set; none where it is too small to split."""
-        from sklearn.model_selection import StratifiedKFold
-
-        k = self.settings.auto_folds
-        if k < 2 or len(y) < 2 * k or len(np.unique(y)) < 2:
-            return []
-        splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=self.seed)
-        with warnings.catch_warnings():  # "the least populated class has only n members"
-            warnings.simplefilter("ignore", UserWarning)
-            return list(splitter.split(np.zeros(len(y)), y))
+        """Stratified folds of the labelled set (:func:`~activelabel.model.shares_cv.folds_of`)."""
+        return folds_of(y, self.settings.auto_folds, self.seed)
 
     def _reusable(self, n: int, candidates: tuple[str, ...]) -> bool:
         if self.last_choice is None:

@@ -104,7 +104,6 @@ class FrozenClassifier(TextClassifier):
         self._encoder: FrozenEncoder | None = None
         self._untrained_head()
         self.training_summary: dict = {}
-        self.shares_choice: tuple[int, str] | None = None  # labels and shares of the last CV
 
     def sibling(self) -> FrozenClassifier:
         other = super().sibling()
@@ -190,11 +189,6 @@ class FrozenClassifier(TextClassifier):
         """``pseudo_shares = "cv"``: the shares chosen by cross-validation on the labels
         (:mod:`~activelabel.model.shares_cv`), recorded in ``summary["shares_cv"]``."""
         s = self.settings
-        n = len(y)
-        last = self.shares_choice
-        if last is not None and last[0] <= n < last[0] * s.auto_reuse_ratio:
-            summary["shares_cv"] = {"scores": {}, "folds": 0, "reused": True}
-            return last[1]
         choice = choose_shares(
             np.asarray(x, dtype=np.float64),
             y,
@@ -215,9 +209,7 @@ class FrozenClassifier(TextClassifier):
             folds=s.auto_folds,
             seed=self.seed,
         )
-        if choice.folds:
-            self.shares_choice = (n, choice.shares)
-        summary["shares_cv"] = {"scores": choice.scores, "folds": choice.folds, "reused": False}
+        summary["shares_cv"] = {"scores": choice.scores, "folds": choice.folds}
         return choice.shares
 
     def _head_fitter(self) -> Callable[[TrainingSet], LinearHead]:

@@ -27,7 +27,7 @@ class ModelSettings:
     pseudo_per_class: int = 100  # pseudo-labels per class and pass (before shares)
     pseudo_passes: int = 2  # self-training passes
     # "predicted" (the model's class shares), "mixed", "balanced", or "cv" (chosen per fit by
-    # cross-validation on the labels, auto_folds folds, reused as auto_reuse_ratio says)
+    # cross-validation on the labels, auto_folds folds)
     pseudo_shares: str = "mixed"
     pseudo_weight: float = 1.0  # weight of each pseudo-labelled example
     pseudo_pool: int = 20000  # most unlabelled items looked at per fit (a seeded sample)

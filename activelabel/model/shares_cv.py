@@ -4,8 +4,9 @@ labelled set alone.
 Each candidate (``predicted``, ``mixed``, ``balanced``) trains the head on k-1 folds of the
 labels (with the topic descriptions and pseudo-labels from the pool, the held-out fold joining
 the pool) and is scored on the held-out fold; the best mean accuracy wins, ties going to the
-earlier candidate. The test set is never seen. Too few labels to split: ``mixed``. As in the
-``auto`` mode, the choice is kept while the labelled set grew by less than ``reuse_ratio``.
+earlier candidate. The test set is never seen. Fewer than two topics with a label in every fold:
+``mixed``. The choice depends on the labelled set and the seed alone, so a live round and a
+simulation (or a resumed one) with the same labels choose the same shares.
 """
 
 from __future__ import annotations
@@ -27,14 +28,15 @@ class SharesChoice:
     shares: str
     scores: dict[str, float]  # mean held-out accuracy per candidate; empty: not cross-validated
     folds: int
-    reused: bool = False
 
 
 def folds_of(y: np.ndarray, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Stratified folds of the labels; none where the set is too small to split."""
+    """Stratified folds of the labels; none unless at least two classes have a label in every
+    fold (so every training fold holds two classes or more)."""
     from sklearn.model_selection import StratifiedKFold
 
-    if k < 2 or len(y) < 2 * k or len(np.unique(y)) < 2:
+    y = np.asarray(y, dtype=np.int64)
+    if k < 2 or len(y) == 0 or (np.bincount(y) >= k).sum() < 2:
         return []
     splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     with warnings.catch_warnings():  # "the least populated class has only n members"
