@@ -116,7 +116,7 @@ def test_auto_cross_validates_the_candidates_and_trains_the_best(tiny_model):
     seen: list[int] = []
     classifier.fit(TEXTS, Y, seen.append, unlabelled=POOL)
     summary = classifier.training_summary
-    assert summary["labels"] == 24 and summary["folds"] == 2 and not summary["reused"]
+    assert summary["labels"] == 24 and summary["folds"] == 2
     assert summary["candidates"] == ["frozen", "setfit", "finetune"]
     assert set(summary["cv"]) == {"frozen", "setfit", "finetune"}
     best = max(summary["cv"], key=lambda m: summary["cv"][m]["accuracy"])
@@ -147,7 +147,7 @@ def test_auto_choice_does_not_depend_on_the_test_set(tiny_model):
 
 
 @pytest.mark.slow
-def test_auto_reuses_its_choice_between_close_label_counts(tiny_model):
+def test_auto_decides_on_every_fit_from_the_labels_alone(tiny_model):
     classifier = AutoClassifier(2, settings(tiny_model, auto_setfit_max_labels=100), seed=0)
     classifier.fit([], np.array([], dtype=np.int64))
     assert (
@@ -159,13 +159,13 @@ def test_auto_reuses_its_choice_between_close_label_counts(tiny_model):
     rows = np.r_[0:8, 12:20]
     classifier.fit([TEXTS[i] for i in rows], Y[rows])
     first = classifier.training_summary
-    assert first["cv"] and not first["reused"]
-    rows = np.r_[0:9, 12:21]  # 18 labels: less than 1.25 x 16
-    classifier.fit([TEXTS[i] for i in rows], Y[rows])
-    assert classifier.training_summary["reused"] and classifier.training_summary["cv"] == {}
-    assert classifier.training_summary["chosen"] == first["chosen"]
-    classifier.fit(TEXTS, Y)  # 24 labels: 1.5 x 16, decided again
-    assert classifier.training_summary["cv"] and not classifier.training_summary["reused"]
+    assert first["cv"]
+    classifier.fit(TEXTS, Y)  # more labels: cross-validated again
+    assert classifier.training_summary["cv"]
+    classifier.fit([TEXTS[i] for i in rows], Y[rows])  # as a fresh classifier would decide
+    fresh = AutoClassifier(2, settings(tiny_model, auto_setfit_max_labels=100), seed=0)
+    fresh.fit([TEXTS[i] for i in rows], Y[rows])
+    assert classifier.training_summary == fresh.training_summary == first
 
 
 def test_auto_candidates_follow_the_label_count(tiny_model):

@@ -2,9 +2,10 @@
 
 Candidates follow what was measured on news headlines: the frozen head always (cheap, strong
 from a few hundred labels), SetFit while labels are few, end-to-end fine-tuning only from the
-label count where it can win; between those counts nothing is cross-validated. The choice is
-reused while the labelled set grew by less than ``auto_reuse_ratio``. The test set is never
-seen: ``fit`` gets the labelled headlines and the unlabelled pool only.
+label count where it can win; between those counts nothing is cross-validated. Every fit
+decides afresh from its labelled set and seed alone, so a live round and a simulation with the
+same labels choose the same mode. The test set is never seen: ``fit`` gets the labelled
+headlines and the unlabelled pool only.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ class AutoClassifier(TextClassifier):
         super().__init__(n_classes, settings, seed, topics)
         self.members: dict[str, TextClassifier] = {}  # kept across fits: their caches stay warm
         self.chosen = self.member("frozen")
-        self.last_choice: tuple[int, tuple[str, ...], str] | None = None
 
     def member(self, mode: str) -> TextClassifier:
         if mode not in self.members:
@@ -65,18 +65,13 @@ class AutoClassifier(TextClassifier):
         candidates = self.candidates(n)
         scores: dict[str, dict[str, float]] = {}
         folds = self.folds(y)
-        reused = self._reusable(n, candidates)
-        if reused:
-            choice = self.last_choice[2]
-        elif len(candidates) == 1 or not folds:
+        if len(candidates) == 1 or not folds:
             choice = candidates[0]
         else:
             for mode in candidates:
                 scores[mode] = self._cross_validate(mode, texts, y, folds, unlabelled)
             # best accuracy; ties go to the earlier (cheaper) candidate
             choice = max(candidates, key=lambda m: (scores[m]["accuracy"], -candidates.index(m)))
-        if not reused and len(candidates) > 1 and folds:
-            self.last_choice = (n, candidates, choice)
         self.chosen = self.member(choice)
         planned = getattr(self.chosen, "planned_steps", None)
         units = planned(n)[0] * n if planned and n else n
@@ -89,20 +84,11 @@ class AutoClassifier(TextClassifier):
             "candidates": list(candidates),
             "cv": scores,
             "folds": len(folds) if scores else 0,
-            "reused": reused,
         }
 
     def folds(self, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """Stratified folds of the labelled set (:func:`~activelabel.model.shares_cv.folds_of`)."""
         return folds_of(y, self.settings.auto_folds, self.seed)
-
-    def _reusable(self, n: int, candidates: tuple[str, ...]) -> bool:
-        if self.last_choice is None:
-            return False
-        last_n, last_candidates, _ = self.last_choice
-        return (
-            last_candidates == candidates and last_n <= n < last_n * self.settings.auto_reuse_ratio
-        )
 
     def _cross_validate(
         self,

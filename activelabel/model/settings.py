@@ -44,5 +44,4 @@ class ModelSettings:
     auto_folds: int = 3
     auto_setfit_max_labels: int = 300
     auto_finetune_min_labels: int = 800
-    auto_reuse_ratio: float = 1.25  # reuse the last choice while labels grew less than this
     cache_dir: str | None = None  # where pre-trained embeddings are cached on disk; None: memory
