@@ -1,4 +1,5 @@
-"""Helpers for tests and benchmarks that need a model but not a trained one."""
+"""Helpers for tests and benchmarks: an untrained model to run the real code paths cheaply,
+and settings changed in place."""
 
 from __future__ import annotations
 
@@ -29,3 +30,15 @@ def tiny_bert(folder: str | Path) -> str:
         BertModel(config).save_pretrained(folder)
         tokenizer.save_pretrained(folder)
     return str(folder)
+
+
+def configure(workspace: str | Path, **sections: dict) -> None:
+    """Change settings of a workspace's ``activelabel.toml``, e.g.
+    ``configure(ws, model={"epochs": 1})``."""
+    from activelabel.config import load_config, save_config
+
+    config = load_config(workspace)
+    for section, values in sections.items():
+        for key, value in values.items():
+            setattr(getattr(config, section), key, value)
+    save_config(workspace, config)

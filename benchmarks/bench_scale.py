@@ -48,7 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
-from activelabel.testing import tiny_bert
+from activelabel.testing import configure, tiny_bert
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_SIZE = 400
@@ -96,16 +96,6 @@ def timed(args: list[str], env: dict | None = None) -> tuple[float, float, str]:
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"activelabel {' '.join(args)} failed:\n{output[-3000:]}")
     return wall, usage.ru_maxrss / 1024, output
-
-
-def configure(ws: Path, **sections: dict) -> None:
-    from activelabel.config import load_config, save_config
-
-    config = load_config(ws)
-    for section, values in sections.items():
-        for key, value in values.items():
-            setattr(getattr(config, section), key, value)
-    save_config(ws, config)
 
 
 def init(work: Path, name: str, corpus: Path, model: str) -> tuple[Path, float, float]:

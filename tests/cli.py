@@ -8,21 +8,12 @@ from click.testing import CliRunner, Result
 
 from activelabel.cli.app import cli
 from activelabel.cli.commands import *  # noqa: F403  (registers the sub-commands)
-from activelabel.config import load_config, save_config
+from activelabel.testing import configure  # noqa: F401  (the tests import it from here)
 
 
 def run(*args: object, catch_exceptions: bool = False) -> Result:
     """``activelabel ARGS`` in this process; exit code and output on the result."""
     return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=catch_exceptions)
-
-
-def configure(workspace: Path, **sections: dict) -> None:
-    """Change settings of ``activelabel.toml``, e.g. ``configure(ws, model={"epochs": 1})``."""
-    config = load_config(workspace)
-    for section, values in sections.items():
-        for key, value in values.items():
-            setattr(getattr(config, section), key, value)
-    save_config(workspace, config)
 
 
 def init_workspace(path: Path, corpus: Path, model: str, *options: object) -> Path:
