@@ -99,18 +99,12 @@ ARMS = {
     "random+learner": Arm("random", "random"),
     "default": Arm(DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start),
     "margin+learner": Arm("margin", DEFAULT_LOOP.cold_start),
-    "default/balanced-shares": Arm(
-        DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_shares": "balanced"}
-    ),
-    "default/predicted-shares": Arm(
-        DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_shares": "predicted"}
-    ),
-    "default/mixed-shares": Arm(
-        DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_shares": "mixed"}
-    ),
-    "default/cv-shares": Arm(
-        DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_shares": "cv"}
-    ),
+    **{
+        f"default/{shares}-shares": Arm(
+            DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_shares": shares}
+        )
+        for shares in ("balanced", "predicted", "mixed", "cv")
+    },
     "default/spreading": Arm(
         DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_labels": "spreading"}
     ),
