@@ -173,7 +173,8 @@ class FrozenClassifier(TextClassifier):
             sample = pool_sample(len(unlabelled), settings.pool, self.seed)
             pool_x = encoder.encode([unlabelled[i] for i in sample]).astype(np.float64)
         if settings.shares == "cv" and settings.method != "none":
-            settings = replace(settings, shares=self._choose_shares(x, y, topic_x, pool_x, summary))
+            shares = self._choose_shares(x, y, topic_x, pool_x, settings, summary)
+            settings = replace(settings, shares=shares)
         head, _, classes = pseudo_label(
             train, pool_x, self._head_fitter(), settings, self.n_classes
         )
@@ -184,7 +185,13 @@ class FrozenClassifier(TextClassifier):
             summary["pseudo_shares"] = settings.shares
 
     def _choose_shares(
-        self, x: np.ndarray, y: np.ndarray, topic_x, pool_x: np.ndarray, summary: dict
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        topic_x,
+        pool_x: np.ndarray,
+        settings: PseudoLabelling,
+        summary: dict,
     ) -> str:
         """``pseudo_shares = "cv"``: the shares chosen by cross-validation on the labels
         (:mod:`~activelabel.model.shares_cv`), recorded in ``summary["shares_cv"]``."""
@@ -195,14 +202,7 @@ class FrozenClassifier(TextClassifier):
             topic_x,
             pool_x,
             self._head_fitter,
-            PseudoLabelling(
-                s.pseudo_labels,
-                s.pseudo_per_class,
-                s.pseudo_passes,
-                "cv",
-                s.pseudo_weight,
-                s.pseudo_pool,
-            ),
+            settings,
             self.n_classes,
             balanced=s.class_weight == "balanced",
             topic_weight=s.topic_weight,
