@@ -488,6 +488,12 @@ def export_predictions(
     if predictions is None:
         predictions = predict_unlabelled(ws, classifier, phase=phase)
     kept = predictions.above(min_confidence)
+    if path is not None and fmt == "dataset" and not len(kept):
+        raise ExportError(
+            f"no unlabelled headline is predicted with confidence ≥ {min_confidence:g}, and a "
+            f"dataset folder with no rows cannot be loaded again; nothing was written to {path}. "
+            f"Lower --min-confidence, or export to .csv, .jsonl or .parquet"
+        )
     if path is not None:
         rows = predictions.rows(ws.store, kept, phase(f"write {path.name}", len(kept)))
         write_rows(path, rows, PREDICTION_COLUMNS, fmt, overwrite=overwrite)

@@ -206,6 +206,18 @@ def test_predictions_min_confidence_filters_and_is_reproducible(labelled, tmp_pa
     assert f"confidence ≥ {threshold:g} on" in result.output
 
 
+def test_an_empty_dataset_export_is_refused_before_writing(labelled, tmp_path):
+    ws = Workspace.open(labelled)
+    empty = export_predictions(ws, tmp_path / "empty.csv", min_confidence=1.0)
+    assert empty.rows == 0 and rows_of(tmp_path / "empty.csv") == []  # a CSV can be empty
+    result = run(
+        "export", "predictions", str(labelled), str(tmp_path / "out"), "--min-confidence", "1"
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert "confidence ≥ 1" in result.output and "--min-confidence" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "out").exists()
+
+
 def test_refusals_are_one_line(labelled, tmp_path, small_corpus, tiny_model):
     existing = tmp_path / "labels.csv"
     existing.write_text("keep me\n")
