@@ -4,7 +4,7 @@ Corpora: the BBC headlines; BBC with one topic thinned to ~3 % of the pool; the 
 in ``../shared/corpora/reuters-titles.csv`` (24 topics in natural proportions) with short
 keyword descriptions, and the same with topic names only; for checks on data the defaults were
 not chosen on, ``bbc-thin:WORD`` (another topic thinned), ``bbc-skew`` (imbalanced pool and test)
-and ``--split-seed``. Each arm is one workspace and one
+and ``--split-seeds``. Each arm is one workspace and one
 ``run_simulation`` (the product code path) over the same seeds and schedule:
 
 - ``random+plain``: random labels, frozen logistic head without descriptions or pseudo-labels;
@@ -246,8 +246,16 @@ def at_budget(points: list[CurvePoint], budget: int, value) -> tuple[float, floa
 
 
 def report(
-    name: str, ws: Workspace, results: dict, budgets: list[int], elapsed: float, split: int
+    name: str,
+    ws: Workspace,
+    results: dict,
+    budgets: list[int],
+    elapsed: float,
+    splits: list[int],
+    zero_shot: float,
+    split_ratios: dict[str, list[str]] | None = None,
 ) -> None:
+    """One table: a split's runs, or (``split_ratios`` given) every split's runs pooled."""
     names = ws.class_names
     pool = ws.store.items("pool")
     counts = {n: sum(1 for i in pool if i.gold == n) for n in names}
@@ -257,18 +265,25 @@ def report(
     base_labels = labels_to_reach(base_curve.n_labels, base_curve.mean, target)
     topic = rare_topic(name, set(names))
     rare = names.index(topic) if topic else None
+    where = (
+        f"split seed {splits[0]}"
+        if len(splits) == 1
+        else f"split seeds {', '.join(map(str, splits))} pooled"
+    )
     print(
         f"\n## {name}: pool {len(pool)}, test {len(ws.store.items('test'))}, "
         f"{len(names)} topics (smallest {min(counts.values())} in the pool), "
-        f"seeds {len({p.seed for p in base})}, split seed {split}, {base_curve.n_labels[0]:.0f}→"
+        f"{len(by_seed(base))} runs per arm, {where}, {base_curve.n_labels[0]:.0f}→"
         f"{base_curve.n_labels[-1]:.0f} labels, {elapsed:.0f} s"
     )
     print(
         f"random+plain at the full budget: {100 * base_curve.final:.1f} %; "
         f"target (95 %): {100 * target:.1f} %; the learner with 0 labels (zero-shot): "
-        f"{100 * zero_shot_accuracy(ws):.1f} %"
+        f"{100 * zero_shot:.1f} %"
     )
     header = ["arm", "labels→target", "ratio", "AUC"]
+    if split_ratios is not None:
+        header.append("ratio per split")
     header += [f"acc @{b}" for b in budgets] + [f"macro-F1 @{b}" for b in budgets]
     if rare is not None:
         header.append(f"rare recall @100 ({topic})")
@@ -282,15 +297,41 @@ def report(
         cells = [
             arm,
             str(reach) if reach else f">{c.n_labels[-1]:.0f}",
-            f"{reach / base_labels:.2f}" if reach and base_labels else "–",
+            ratio_text(reach, base_labels),
             f"{100 * auc:.1f}",
         ]
+        if split_ratios is not None:
+            cells.append(" ".join(split_ratios[arm]))
         cells += [_cell(at_budget(points, b, _accuracy)) for b in budgets]
         cells += [_cell(at_budget(points, b, _macro_f1)) for b in budgets]
         if rare is not None:
             cells.append(_cell(at_budget(points, 100, lambda p: _recall(p, rare)), digits=0))
         cells += [f"{at_budget(points, b, _never_hit)[0]:.1f}" for b in (200, 500)]
         print("| " + " | ".join(cells) + " |", flush=True)
+
+
+def ratio_text(reach: int | None, base_labels: int | None) -> str:
+    return f"{reach / base_labels:.2f}" if reach and base_labels else "–"
+
+
+def split_ratio(results: dict, arm: str) -> str:
+    """An arm's labels to target over random+plain's, on one split's seed-mean curves."""
+    base = curve(results["random+plain"], results["random+plain"][0].run, "frozen")
+    target = 0.95 * base.final
+    c = curve(results[arm], results[arm][0].run, "frozen")
+    reach = labels_to_reach(c.n_labels, c.mean, target)
+    return ratio_text(reach, labels_to_reach(base.n_labels, base.mean, target))
+
+
+def pooled(per_split: list[dict]) -> dict:
+    """Every split's points per arm as one set of runs (seed = split index × 1000 + seed)."""
+    merged: dict[str, list[CurvePoint]] = {}
+    for index, results in enumerate(per_split):
+        for arm, points in results.items():
+            merged.setdefault(arm, []).extend(
+                replace(p, seed=index * 1000 + p.seed) for p in points
+            )
+    return merged
 
 
 def _cell(value: tuple[float, float], digits: int = 1) -> str:
@@ -322,7 +363,10 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=2000)
     parser.add_argument("--budgets", default="20,50,100,200,500")
     parser.add_argument(
-        "--split-seed", type=int, default=0, help="seed of the test split (and of thinning)"
+        "--split-seeds",
+        default="0",
+        help="seeds of the test split (and of thinning), comma-separated; with several, each "
+        "split gets its table and a last table pools them all",
     )
     args = parser.parse_args()
     arms = [a.strip() for a in args.arms.split(",")]
@@ -332,20 +376,31 @@ def main() -> None:
         parser.error(f"unknown arm {unknown[0]!r}; known: {', '.join(ARMS)}")
     budgets = [int(b) for b in args.budgets.split(",")]
     seeds = list(range(args.seeds))
+    splits = [int(s) for s in args.split_seeds.split(",")]
     share_embeddings()
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.corpora.split(","):
             if name.startswith("reuters") and not REUTERS.is_file():
                 print(f"\n## {name}: skipped, {REUTERS.resolve()} is absent")
                 continue
-            folder = Path(tmp) / name.replace(":", "-")
-            folder.mkdir()
-            files = write_corpus(folder, name, args.split_seed)
-            clock = time.perf_counter()
-            results = {}
-            for arm in arms:
-                ws, results[arm] = run_arm(folder / arm, files, ARMS[arm], seeds, args.budget)
-            report(name, ws, results, budgets, time.perf_counter() - clock, args.split_seed)
+            per_split, zero_shots, started = [], [], time.perf_counter()
+            for split in splits:
+                folder = Path(tmp) / f"{name.replace(':', '-')}-split{split}"
+                folder.mkdir()
+                files = write_corpus(folder, name, split)
+                clock = time.perf_counter()
+                results = {}
+                for arm in arms:
+                    ws, results[arm] = run_arm(folder / arm, files, ARMS[arm], seeds, args.budget)
+                zero_shots.append(zero_shot_accuracy(ws))
+                elapsed = time.perf_counter() - clock
+                report(name, ws, results, budgets, elapsed, [split], zero_shots[-1])
+                per_split.append(results)
+            if len(splits) > 1:
+                ratios = {arm: [split_ratio(r, arm) for r in per_split] for arm in arms}
+                elapsed = time.perf_counter() - started
+                zero_shot = float(np.mean(zero_shots))
+                report(name, ws, pooled(per_split), budgets, elapsed, splits, zero_shot, ratios)
 
 
 if __name__ == "__main__":
