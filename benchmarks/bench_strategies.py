@@ -324,12 +324,22 @@ def split_ratio(results: dict, arm: str) -> str:
 
 
 def pooled(per_split: list[dict]) -> dict:
-    """Every split's points per arm as one set of runs (seed = split index × 1000 + seed)."""
+    """Every split's points per arm as one set of runs (seed = split index × 1000 + seed).
+
+    Pools can differ by a few headlines between splits (duplicates fall on either side); each
+    split's last point, the whole pool, is placed at the smallest pool so the curves end together.
+    """
+    tops = [max(p.n_labels for p in results["random+plain"]) for results in per_split]
     merged: dict[str, list[CurvePoint]] = {}
     for index, results in enumerate(per_split):
         for arm, points in results.items():
             merged.setdefault(arm, []).extend(
-                replace(p, seed=index * 1000 + p.seed) for p in points
+                replace(
+                    p,
+                    seed=index * 1000 + p.seed,
+                    n_labels=min(tops) if p.n_labels == tops[index] else p.n_labels,
+                )
+                for p in points
             )
     return merged
 
