@@ -10,7 +10,10 @@ present, ``../shared/corpora/reuters-titles.csv`` (24 topics; names as topic des
 
 Each cell (corpus, learner, size, seed) is appended to ``--out`` as soon as it is done; a rerun
 with the same file skips finished cells, so a long table can be built in several runs.
-Learners: frozen, setfit, topic-head (setfit's head on the pre-trained encoder: no pairs),
+Learners: frozen (the frozen learner as configured by default), frozen-plain (no topic
+descriptions, no pseudo-labels), frozen/no-pseudo, frozen/predicted-shares,
+frozen/balanced-shares (one lever changed), setfit, topic-head (setfit's head on the pre-trained
+encoder: no pairs),
 finetune (plain, as in the original study: no topic examples, no
 teacher), finetune+topics (topic descriptions as weighted examples), finetune+levers (topic
 descriptions + frozen-teacher pseudo-labels, 50 per class), auto.
@@ -32,6 +35,11 @@ REUTERS = (
 )
 LEARNERS = {  # name: (mode, settings overrides)
     "frozen": ("frozen", {}),
+    # the frozen learner with one lever changed; frozen-plain is the original study's head
+    "frozen-plain": ("frozen", {"topic_weight": 0.0, "pseudo_labels": "none"}),
+    "frozen/no-pseudo": ("frozen", {"pseudo_labels": "none"}),
+    "frozen/predicted-shares": ("frozen", {"pseudo_shares": "predicted"}),
+    "frozen/balanced-shares": ("frozen", {"pseudo_shares": "balanced"}),
     "setfit": ("setfit", {}),
     # the setfit head alone (topic descriptions as examples) on the pre-trained encoder
     "topic-head": ("setfit", {"setfit_max_pairs": 0}),
