@@ -359,42 +359,29 @@ class Store:
 
     def texts(self, ids: Iterable[int], split: str | None = None) -> dict[int, str]:
         """The texts of those items ``ids`` that exist (in ``split``, when given)."""
-        wanted = sorted({int(i) for i in ids})
-        out: dict[int, str] = {}
-        for start in range(0, len(wanted), 900):  # SQLite's limit on bound parameters
-            part: list = wanted[start : start + 900]
-            query = f"SELECT id, text FROM items WHERE id IN ({','.join('?' * len(part))})"
-            if split:
-                query, part = query + " AND split = ?", [*part, split]
-            out.update(self.db.execute(query, part))
-        return out
+        query = "SELECT id, text FROM items WHERE id IN ({})"
+        if split:
+            return dict(self._select_in(query + " AND split = ?", _sorted_ids(ids), split))
+        return dict(self._select_in(query, _sorted_ids(ids)))
 
     def ext_ids_and_texts(self, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
         """``(ext_id, text)`` of those items ``ids`` that exist."""
-        wanted = sorted({int(i) for i in ids})
-        out: dict[int, tuple[str, str]] = {}
-        for start in range(0, len(wanted), 900):
-            part = wanted[start : start + 900]
-            rows = self.db.execute(
-                f"SELECT id, ext_id, text FROM items WHERE id IN ({','.join('?' * len(part))})",
-                part,
-            )
-            out.update((row[0], (row[1], row[2])) for row in rows)
-        return out
+        rows = self._select_in(
+            "SELECT id, ext_id, text FROM items WHERE id IN ({})", _sorted_ids(ids)
+        )
+        return {row[0]: (row[1], row[2]) for row in rows}
 
     def existing_ext_ids(self, ext_ids: Iterable[str], split: str) -> set[str]:
         """Those of ``ext_ids`` that name an item of ``split``."""
-        wanted = sorted(set(ext_ids))
-        out: set[str] = set()
-        for start in range(0, len(wanted), 900):
-            part: list = wanted[start : start + 900]
-            rows = self.db.execute(
-                f"SELECT ext_id FROM items WHERE split = ? AND ext_id IN "
-                f"({','.join('?' * len(part))})",
-                [split, *part],
-            )
-            out.update(row[0] for row in rows)
-        return out
+        query = "SELECT ext_id FROM items WHERE ext_id IN ({}) AND split = ?"
+        return {row[0] for row in self._select_in(query, sorted(set(ext_ids)), split)}
+
+    def _select_in(self, query: str, values: list, *params: object) -> Iterator[tuple]:
+        """Rows of ``query``, whose ``{}`` is an ``IN`` list of ``values`` followed by
+        ``params``, asked 900 values at a time (SQLite's limit on bound parameters)."""
+        for start in range(0, len(values), 900):
+            part = values[start : start + 900]
+            yield from self.db.execute(query.format(",".join("?" * len(part))), [*part, *params])
 
     def first_texts(self, limit: int) -> list[str]:
         """The first ``limit`` texts, pool before test (as ``items('pool') + items('test')``)."""
@@ -722,3 +709,7 @@ def _json(evaluation: Evaluation | None) -> str | None:
 
 def _evaluation(text: str | None) -> Evaluation | None:
     return None if text is None else Evaluation.from_dict(json.loads(text))
+
+
+def _sorted_ids(ids: Iterable[int]) -> list[int]:
+    return sorted({int(i) for i in ids})
