@@ -39,6 +39,7 @@ from activelabel.evaluation import CurvePoint, evaluate
 from activelabel.init import create_workspace
 from activelabel.model import ModelSettings, frozen, make_classifier, resolve_model
 from activelabel.report.summary import (
+    Curve,
     by_seed,
     curve,
     labels_to_reach,
@@ -259,10 +260,7 @@ def report(
     names = ws.class_names
     pool = ws.store.items("pool")
     counts = {n: sum(1 for i in pool if i.gold == n) for n in names}
-    base = results["random+plain"]
-    base_curve = curve(base, base[0].run, "frozen")
-    target = 0.95 * base_curve.final
-    base_labels = labels_to_reach(base_curve.n_labels, base_curve.mean, target)
+    base_curve, target, base_labels = baseline(results)
     topic = rare_topic(name, set(names))
     rare = names.index(topic) if topic else None
     where = (
@@ -273,8 +271,8 @@ def report(
     print(
         f"\n## {name}: pool {len(pool)}, test {len(ws.store.items('test'))}, "
         f"{len(names)} topics (smallest {min(counts.values())} in the pool), "
-        f"{len(by_seed(base))} runs per arm, {where}, {base_curve.n_labels[0]:.0f}→"
-        f"{base_curve.n_labels[-1]:.0f} labels, {elapsed:.0f} s"
+        f"{len(by_seed(results['random+plain']))} runs per arm, {where}, "
+        f"{base_curve.n_labels[0]:.0f}→{base_curve.n_labels[-1]:.0f} labels, {elapsed:.0f} s"
     )
     print(
         f"random+plain at the full budget: {100 * base_curve.final:.1f} %; "
@@ -291,8 +289,7 @@ def report(
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for arm, points in results.items():
-        c = curve(points, points[0].run, "frozen")
-        reach = labels_to_reach(c.n_labels, c.mean, target)
+        c, reach = reach_of(points, target)
         auc = normalised_auc(c.n_labels, c.mean, c.n_labels[0], c.n_labels[-1])
         cells = [
             arm,
@@ -314,13 +311,24 @@ def ratio_text(reach: int | None, base_labels: int | None) -> str:
     return f"{reach / base_labels:.2f}" if reach and base_labels else "–"
 
 
-def split_ratio(results: dict, arm: str) -> str:
-    """An arm's labels to target over random+plain's, on one split's seed-mean curves."""
+def baseline(results: dict) -> tuple[Curve, float, int | None]:
+    """random+plain's seed-mean curve, the target (95 % of its full-budget accuracy) and the
+    labels it needs to reach it."""
     base = curve(results["random+plain"], results["random+plain"][0].run, "frozen")
     target = 0.95 * base.final
-    c = curve(results[arm], results[arm][0].run, "frozen")
-    reach = labels_to_reach(c.n_labels, c.mean, target)
-    return ratio_text(reach, labels_to_reach(base.n_labels, base.mean, target))
+    return base, target, labels_to_reach(base.n_labels, base.mean, target)
+
+
+def reach_of(points: list[CurvePoint], target: float) -> tuple[Curve, int | None]:
+    """An arm's seed-mean curve and the labels it needs to reach ``target``."""
+    c = curve(points, points[0].run, "frozen")
+    return c, labels_to_reach(c.n_labels, c.mean, target)
+
+
+def split_ratio(results: dict, arm: str) -> str:
+    """An arm's labels to target over random+plain's, on one split's seed-mean curves."""
+    _, target, base_labels = baseline(results)
+    return ratio_text(reach_of(results[arm], target)[1], base_labels)
 
 
 def pooled(per_split: list[dict]) -> dict:
