@@ -109,6 +109,12 @@ ARMS = {
     "default/spreading": Arm(
         DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_labels": "spreading"}
     ),
+    **{
+        f"default/per-class-{n}": Arm(
+            DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_per_class": n}
+        )
+        for n in (50, 75)
+    },
     "default/no-pseudo": Arm(
         DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_labels": "none"}
     ),
