@@ -56,6 +56,7 @@ class ModelConfig:
     topic_weight: float = 10.0  # frozen: weight of each topic description as a training example
     pseudo_labels: str = "self-training"  # frozen: self-training, spreading or none
     pseudo_per_class: int = 100
+    pseudo_min_scale: float = 0.5  # quotas shrink to this share where a topic is short of rows
     pseudo_passes: int = 2
     pseudo_shares: str = "mixed"  # predicted (the model's class shares), mixed, balanced or cv
     pseudo_weight: float = 1.0
@@ -111,6 +112,7 @@ class Config:
             topic_weight=m.topic_weight,
             pseudo_labels=m.pseudo_labels,
             pseudo_per_class=m.pseudo_per_class,
+            pseudo_min_scale=m.pseudo_min_scale,
             pseudo_passes=m.pseudo_passes,
             pseudo_shares=m.pseudo_shares,
             pseudo_weight=m.pseudo_weight,
@@ -157,6 +159,12 @@ class Config:
                 m.pseudo_per_class,
                 m.pseudo_per_class >= 1,
                 "must be at least 1",
+            ),
+            (
+                "model.pseudo_min_scale",
+                m.pseudo_min_scale,
+                0 < m.pseudo_min_scale <= 1,
+                "must be above 0 and at most 1 (1: quotas never shrink)",
             ),
             ("model.pseudo_passes", m.pseudo_passes, m.pseudo_passes >= 1, "must be at least 1"),
             (

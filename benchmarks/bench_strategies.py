@@ -115,6 +115,9 @@ ARMS = {
         )
         for n in (50, 75)
     },
+    "default/no-shrink": Arm(
+        DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_min_scale": 1.0}
+    ),
     "default/no-pseudo": Arm(
         DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_labels": "none"}
     ),

@@ -79,6 +79,19 @@ def test_quotas_follow_the_predicted_shares_or_are_balanced():
     assert quotas(predicted, 3, 10, "mixed").tolist() == [17, 7, 5]  # (80 + 33) / 2 % of 30
 
 
+def test_quotas_shrink_alike_where_a_class_is_short_of_rows():
+    even = np.repeat([0, 1, 2], 40)
+    assert quotas(even, 3, 10, "mixed", min_scale=0.5).tolist() == [10, 10, 10]
+    # class 2 has 14 rows: 10 would be over half of them, so every quota takes 7 / 10
+    short = np.array([0] * 50 + [1] * 50 + [2] * 14)
+    assert quotas(short, 3, 10, "balanced", min_scale=0.5).tolist() == [7, 7, 7]
+    # mixed asks 17, 7.25 and 5.75 (5 rows): the scale would be 0.43, the floor holds it at 0.5
+    uneven = np.array([0] * 80 + [1] * 15 + [2] * 5)
+    assert quotas(uneven, 3, 10, "mixed", min_scale=0.5).tolist() == [8, 4, 3]
+    assert quotas(uneven, 3, 10, "mixed", min_scale=1.0).tolist() == [17, 7, 5]
+    assert quotas(np.zeros(0, dtype=np.int64), 3, 10, "mixed", min_scale=0.5).tolist() == [0] * 3
+
+
 def test_most_confident_takes_the_surest_rows_of_each_class():
     probabilities = np.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8], [0.45, 0.55], [0.99, 0.01]])
     assert most_confident(probabilities, 1, "balanced").tolist() == [2, 4]
@@ -161,6 +174,8 @@ def test_pseudo_labels_never_become_labels(tmp_path, small_corpus, tiny_model):
         ("pseudo_labels", "magic"),
         ("pseudo_shares", "even"),
         ("pseudo_per_class", 0),
+        ("pseudo_min_scale", 0.0),
+        ("pseudo_min_scale", 1.5),
         ("topic_weight", -1.0),
         ("pseudo_weight", 0.0),
         ("pseudo_passes", 0),

@@ -236,6 +236,9 @@ OUT_OF_RANGE = {
     ("model", "pseudo_shares"): st.text(max_size=10).filter(lambda v: v not in PSEUDO_SHARES),
     ("model", "pseudo_per_class"): st.integers(-(2**63), 0),
     ("model", "pseudo_passes"): st.integers(-(2**63), 0),
+    ("model", "pseudo_min_scale"): st.one_of(
+        st.floats(max_value=0), st.floats(min_value=1, exclude_min=True), st.just(math.nan)
+    ),
     ("model", "pseudo_weight"): st.one_of(
         st.floats(max_value=0), st.just(math.inf), st.just(math.nan)
     ),

@@ -167,6 +167,7 @@ class FrozenClassifier(TextClassifier):
             s.pseudo_shares,
             s.pseudo_weight,
             s.pseudo_pool,
+            s.pseudo_min_scale,
         )
         pool_x = np.zeros((0, train.x.shape[1]))
         if settings.method != "none" and unlabelled:

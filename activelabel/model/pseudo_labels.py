@@ -7,6 +7,9 @@ only the most confident guesses are kept: per class up to ``per_class`` of the r
 it (``shares = "balanced"``), or the same total shared out by the model's predicted class shares
 (``shares = "predicted"``: on imbalanced corpora a balanced share pulls every prediction towards
 a uniform prior), or by the mean of the predicted and the equal share (``shares = "mixed"``).
+A topic's pseudo-labels should be the confident core of the rows predicted as it: where some
+topic's quota would take more than half of them (a rare topic, or many topics in a small pool),
+every quota shrinks by the same factor, down to ``min_scale``.
 The guesses live only inside one ``fit``: never stored, never returned.
 """
 
@@ -31,6 +34,7 @@ class PseudoLabelling:
     shares: str = "mixed"  # "predicted", "mixed" or "balanced"
     weight: float = 1.0
     pool: int = 20000
+    min_scale: float = 0.5
 
 
 def pool_sample(n_rows: int, limit: int, seed: int) -> np.ndarray:
@@ -40,23 +44,38 @@ def pool_sample(n_rows: int, limit: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n_rows, size=limit, replace=False))
 
 
-def quotas(predicted: np.ndarray, n_classes: int, per_class: int, shares: str) -> np.ndarray:
-    """How many pseudo-labels each class gets, from the pool's predicted classes."""
+CONFIDENT_CORE = 0.5  # most of the rows predicted as a class that its quota should take
+
+
+def quotas(
+    predicted: np.ndarray, n_classes: int, per_class: int, shares: str, min_scale: float = 1.0
+) -> np.ndarray:
+    """How many pseudo-labels each class gets, from the pool's predicted classes: the shares'
+    quotas, all scaled down (to ``min_scale`` at most) so that no class's quota exceeds
+    ``CONFIDENT_CORE`` of its predicted rows, then capped by those rows."""
     counts = np.bincount(predicted, minlength=n_classes)[:n_classes]
     if shares == "balanced":
-        return np.minimum(np.full(n_classes, per_class), counts)
-    predicted = counts / max(1, counts.sum())
-    share = predicted if shares == "predicted" else (predicted + 1 / n_classes) / 2
-    return np.minimum(np.round(per_class * n_classes * share).astype(np.int64), counts)
+        wanted = np.full(n_classes, float(per_class))
+    else:
+        predicted_share = counts / max(1, counts.sum())
+        share = predicted_share if shares == "predicted" else (predicted_share + 1 / n_classes) / 2
+        wanted = per_class * n_classes * share
+    asked = wanted > 0
+    if min_scale < 1 and asked.any():
+        room = float(np.min(CONFIDENT_CORE * counts[asked] / wanted[asked]))
+        wanted = wanted * min(1.0, max(min_scale, room))
+    return np.minimum(np.round(wanted).astype(np.int64), counts)
 
 
-def most_confident(probabilities: np.ndarray, per_class: int, shares: str) -> np.ndarray:
+def most_confident(
+    probabilities: np.ndarray, per_class: int, shares: str, min_scale: float = 1.0
+) -> np.ndarray:
     """Rows to pseudo-label (their class is the argmax): per class the most confident of the
     rows predicted as it, as many as :func:`quotas` allows. Ties keep row order."""
     n_classes = probabilities.shape[1]
     predicted = probabilities.argmax(axis=1)
     confidence = probabilities.max(axis=1)
-    wanted = quotas(predicted, n_classes, per_class, shares)
+    wanted = quotas(predicted, n_classes, per_class, shares, min_scale)
     rows = []
     for c in range(n_classes):
         members = np.flatnonzero(predicted == c)
@@ -98,13 +117,17 @@ def pseudo_label(
         return head, no_rows, no_rows
     if settings.method == "spreading":
         probabilities = spread(train, pool_x, n_classes)
-        rows = most_confident(probabilities, settings.per_class, settings.shares)
+        rows = most_confident(
+            probabilities, settings.per_class, settings.shares, settings.min_scale
+        )
         classes = probabilities[rows].argmax(axis=1)
         return fit(train.plus(pool_x[rows], classes, settings.weight)), rows, classes
     rows, classes = no_rows, no_rows
     for _ in range(settings.passes):
         probabilities = head(pool_x)
-        rows = most_confident(probabilities, settings.per_class, settings.shares)
+        rows = most_confident(
+            probabilities, settings.per_class, settings.shares, settings.min_scale
+        )
         classes = probabilities[rows].argmax(axis=1)
         head = fit(train.plus(pool_x[rows], classes, settings.weight))
     return head, rows, classes

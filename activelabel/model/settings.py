@@ -25,6 +25,9 @@ class ModelSettings:
     topic_weight: float = 10.0
     pseudo_labels: str = "self-training"  # "self-training", "spreading" or "none"
     pseudo_per_class: int = 100  # pseudo-labels per class and pass (before shares)
+    # where a class's quota would take over half the rows predicted as it, all quotas shrink
+    # alike, to this share of pseudo_per_class at most (1: never)
+    pseudo_min_scale: float = 0.5
     pseudo_passes: int = 2  # self-training passes
     # "predicted" (the model's class shares), "mixed", "balanced", or "cv" (chosen per fit by
     # cross-validation on the labels, auto_folds folds)
