@@ -51,8 +51,8 @@ def quotas(
     predicted: np.ndarray, n_classes: int, per_class: int, shares: str, min_scale: float = 1.0
 ) -> np.ndarray:
     """How many pseudo-labels each class gets, from the pool's predicted classes: the shares'
-    quotas, all scaled down (to ``min_scale`` at most) so that no class's quota exceeds
-    ``CONFIDENT_CORE`` of its predicted rows, then capped by those rows."""
+    quotas, all scaled by one factor (1 at most, ``min_scale`` at least) so that no class's
+    quota exceeds ``CONFIDENT_CORE`` of its predicted rows, then capped by those rows."""
     counts = np.bincount(predicted, minlength=n_classes)[:n_classes]
     if shares == "balanced":
         wanted = np.full(n_classes, float(per_class))
