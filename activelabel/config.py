@@ -56,7 +56,7 @@ class ModelConfig:
     topic_weight: float = 10.0  # frozen: weight of each topic description as a training example
     pseudo_labels: str = "self-training"  # frozen: self-training, spreading or none
     pseudo_per_class: int = 100
-    pseudo_min_scale: float = 0.5  # quotas shrink to this share where a topic is short of rows
+    pseudo_min_scale: float = 0.5  # least factor quotas shrink by where a topic is short of rows
     pseudo_passes: int = 2
     pseudo_shares: str = "mixed"  # predicted (the model's class shares), mixed, balanced or cv
     pseudo_weight: float = 1.0

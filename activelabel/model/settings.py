@@ -26,7 +26,7 @@ class ModelSettings:
     pseudo_labels: str = "self-training"  # "self-training", "spreading" or "none"
     pseudo_per_class: int = 100  # pseudo-labels per class and pass (before shares)
     # where a class's quota would take over half the rows predicted as it, all quotas shrink
-    # alike, to this share of pseudo_per_class at most (1: never)
+    # by one factor, never below this one (1: they never shrink)
     pseudo_min_scale: float = 0.5
     pseudo_passes: int = 2  # self-training passes
     # "predicted" (the model's class shares), "mixed", "balanced", or "cv" (chosen per fit by
