@@ -145,6 +145,20 @@ def test_learner_fit_is_deterministic_and_summarised(tiny_model):
     assert 0 < sum(summary["pseudo_labels"]) <= 15
 
 
+def test_the_configured_floor_reaches_the_learner(tiny_model):
+    """``model.pseudo_min_scale`` travels from the configuration to the quotas of a fit: asked
+    for about as many pseudo-labels as the pool has rows, 0.5 takes about half of what 1 does."""
+    config, taken = Config(), {}
+    for scale in (1.0, 0.5):
+        config.model = replace(
+            config.model, mode="frozen", pseudo_per_class=len(TEXTS) // 3, pseudo_min_scale=scale
+        )
+        classifier = FrozenClassifier(3, config.model_settings(tiny_model), seed=3, topics=PROMPTS)
+        classifier.fit(TEXTS[:6], GOLD[:6], unlabelled=TEXTS[6:])
+        taken[scale] = sum(classifier.training_summary["pseudo_labels"])
+    assert 0 < taken[0.5] <= taken[1.0] / 2 + 3  # the floor, give or take rounding per topic
+
+
 def test_pseudo_labels_never_become_labels(tmp_path, small_corpus, tiny_model):
     """Rounds with self-training on the pool store labels only for what was selected and
     annotated (the oracle labels round 0's batch when round 1 starts), each its gold label."""
