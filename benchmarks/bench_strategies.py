@@ -125,6 +125,10 @@ ARMS = {
         f"default/hunt-share-{share:g}": Arm(f"{name}(margin)", DEFAULT_LOOP.cold_start)
         for name, share in HUNT_SHARES.items()
     },
+    **{
+        f"default/{base}": Arm(f"hunt({base})", DEFAULT_LOOP.cold_start)
+        for base in ("entropy", "least-confidence", "margin+kmeans")
+    },
     "old-default": Arm("balanced(margin+kmeans)", "random", PLAIN),
 }
 
