@@ -161,13 +161,13 @@ class FrozenClassifier(TextClassifier):
             self.constant = int(present[0])
             return
         settings = PseudoLabelling(
-            s.pseudo_labels,
-            s.pseudo_per_class,
-            s.pseudo_passes,
-            s.pseudo_shares,
-            s.pseudo_weight,
-            s.pseudo_pool,
-            s.pseudo_min_scale,
+            method=s.pseudo_labels,
+            per_class=s.pseudo_per_class,
+            passes=s.pseudo_passes,
+            shares=s.pseudo_shares,
+            weight=s.pseudo_weight,
+            pool=s.pseudo_pool,
+            min_scale=s.pseudo_min_scale,
         )
         pool_x = np.zeros((0, train.x.shape[1]))
         if settings.method != "none" and unlabelled:

@@ -116,18 +116,18 @@ def pseudo_label(
     if settings.method == "none" or len(pool_x) == 0:
         return head, no_rows, no_rows
     if settings.method == "spreading":
-        probabilities = spread(train, pool_x, n_classes)
-        rows = most_confident(
-            probabilities, settings.per_class, settings.shares, settings.min_scale
-        )
-        classes = probabilities[rows].argmax(axis=1)
+        rows, classes = _confident_guesses(spread(train, pool_x, n_classes), settings)
         return fit(train.plus(pool_x[rows], classes, settings.weight)), rows, classes
     rows, classes = no_rows, no_rows
     for _ in range(settings.passes):
-        probabilities = head(pool_x)
-        rows = most_confident(
-            probabilities, settings.per_class, settings.shares, settings.min_scale
-        )
-        classes = probabilities[rows].argmax(axis=1)
+        rows, classes = _confident_guesses(head(pool_x), settings)
         head = fit(train.plus(pool_x[rows], classes, settings.weight))
     return head, rows, classes
+
+
+def _confident_guesses(
+    probabilities: np.ndarray, settings: PseudoLabelling
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rows :func:`most_confident` keeps under ``settings``, and their guessed classes."""
+    rows = most_confident(probabilities, settings.per_class, settings.shares, settings.min_scale)
+    return rows, probabilities[rows].argmax(axis=1)
