@@ -14,6 +14,7 @@ import tomli_w
 
 from activelabel.annotators.registry import ANNOTATORS
 from activelabel.errors import ConfigError
+from activelabel.model.prior import TOPIC_VECTORS
 from activelabel.model.registry import MODES
 from activelabel.model.settings import ModelSettings
 
@@ -54,6 +55,7 @@ class ModelConfig:
     class_weight: str = "balanced"
     device: str = "auto"
     topic_weight: float = 10.0  # frozen: weight of each topic description as a training example
+    topic_vectors: str = "keywords"  # a topic's vector: mean of its keywords' embeddings, or prompt
     pseudo_labels: str = "self-training"  # frozen: self-training, spreading or none
     pseudo_per_class: int = 100
     pseudo_min_scale: float = 0.5  # least factor quotas shrink by where a topic is short of rows
@@ -110,6 +112,7 @@ class Config:
             class_weight=m.class_weight,
             device=m.device,
             topic_weight=m.topic_weight,
+            topic_vectors=m.topic_vectors,
             pseudo_labels=m.pseudo_labels,
             pseudo_per_class=m.pseudo_per_class,
             pseudo_min_scale=m.pseudo_min_scale,
@@ -147,6 +150,12 @@ class Config:
                 m.topic_weight,
                 0 <= m.topic_weight < math.inf,
                 "must be 0 (descriptions not used) or a positive number, e.g. 10",
+            ),
+            (
+                "model.topic_vectors",
+                m.topic_vectors,
+                m.topic_vectors in TOPIC_VECTORS,
+                f"must be one of {', '.join(TOPIC_VECTORS)}",
             ),
             (
                 "model.pseudo_labels",

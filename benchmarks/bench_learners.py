@@ -55,12 +55,13 @@ def load(name: str):
     from activelabel.corpus import load_corpus
     from activelabel.corpus.split import stratified_split
     from activelabel.corpus.taxonomy import load_taxonomy
+    from activelabel.model import topic_descriptions
 
     if name == "bbc":
         corpus = load_corpus("bbc")
         texts, labels = [r.text for r in corpus.records], list(corpus.labels)
         names = sorted(set(labels))
-        topics = load_taxonomy("iptc").restrict(names).prompts
+        topics = topic_descriptions(load_taxonomy("iptc").restrict(names).topics)
     else:
         if not REUTERS.is_file():
             return None

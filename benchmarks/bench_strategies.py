@@ -37,7 +37,13 @@ from activelabel.corpus.records import Record
 from activelabel.corpus.split import stratified_split
 from activelabel.evaluation import CurvePoint, evaluate
 from activelabel.init import create_workspace
-from activelabel.model import ModelSettings, frozen, make_classifier, resolve_model
+from activelabel.model import (
+    ModelSettings,
+    frozen,
+    make_classifier,
+    resolve_model,
+    topic_descriptions,
+)
 from activelabel.report.summary import (
     Curve,
     by_seed,
@@ -117,6 +123,9 @@ ARMS = {
     },
     "default/no-shrink": Arm(
         DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_min_scale": 1.0}
+    ),
+    "default/prompt-vectors": Arm(
+        DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"topic_vectors": "prompt"}
     ),
     "default/no-pseudo": Arm(
         DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_labels": "none"}
@@ -245,7 +254,8 @@ def zero_shot_accuracy(ws: Workspace) -> float:
     names = ws.class_names
     settings = ws.config.model_settings(resolve_model(ws.config.model.name))
     settings = replace(settings, topic_weight=ModelSettings(settings.model_path).topic_weight)
-    classifier = make_classifier("frozen", len(names), settings, topics=ws.taxonomy.prompts)
+    topics = topic_descriptions(ws.taxonomy.topics, settings.topic_vectors)
+    classifier = make_classifier("frozen", len(names), settings, topics=topics)
     test = ws.store.items("test")
     classifier.fit([], np.empty(0, dtype=np.int64))
     probabilities = classifier.predict([i.text for i in test]).probabilities

@@ -9,9 +9,11 @@ import pytest
 
 from activelabel.cli.status_cmd import trained_on_text
 from activelabel.config import Config
+from activelabel.corpus.taxonomy import Topic
+from activelabel.engine.training import Trainer
 from activelabel.errors import ConfigError
 from activelabel.model import FrozenClassifier, ModelSettings
-from activelabel.model.prior import labelled_set, with_topics
+from activelabel.model.prior import labelled_set, topic_descriptions, topic_vectors, with_topics
 from activelabel.model.pseudo_labels import (
     PseudoLabelling,
     most_confident,
@@ -22,7 +24,7 @@ from activelabel.model.pseudo_labels import (
 from activelabel.strategies import zero_shot_probabilities
 
 from .cli import configure, init_workspace, run
-from .conftest import TOPICS
+from .conftest import TOPICS, write_corpus
 
 TOPIC_NAMES = list(TOPICS)
 PROMPTS = [f"{name}: {' '.join(phrases[:2])}" for name, phrases in TOPICS.items()]
@@ -47,6 +49,53 @@ def test_zero_labels_is_the_zero_shot_model(tiny_model):
     plain = FrozenClassifier(3, settings(tiny_model, topic_weight=0.0), topics=PROMPTS)
     plain.fit([], np.array([], dtype=np.int64))
     assert not np.allclose(plain.predict(TEXTS).probabilities, expected, atol=1e-3)
+
+
+KEYWORDED = [Topic(name, keywords=", ".join(phrases[:3])) for name, phrases in TOPICS.items()]
+
+
+def unit(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def test_a_topic_vector_is_the_mean_of_its_keywords_embeddings(tiny_model):
+    """Each keyword is embedded on its own; the zero-shot model and the head's topic examples
+    use the unit mean. ``"prompt"`` embeds "name: keywords" as one text, as plain texts do."""
+    keywords, prompts = topic_descriptions(KEYWORDED), topic_descriptions(KEYWORDED, "prompt")
+    assert keywords[0].phrases == tuple(TOPICS["sport"][:3])
+    assert keywords[0].text == prompts[0].text == prompts[0].phrases[0] == KEYWORDED[0].prompt
+    assert topic_descriptions([Topic("sport", "games")])[0].phrases == ("sport: games",)
+
+    classifier = FrozenClassifier(3, settings(tiny_model), topics=keywords)
+    classifier.fit([], np.array([], dtype=np.int64))
+    encode = classifier.encoder().encode
+    means = np.stack([unit(encode(list(p[:3])).mean(axis=0)) for p in TOPICS.values()])
+    assert np.allclose(topic_vectors(encode, keywords), means, atol=1e-6)
+    assert np.allclose(topic_vectors(encode, prompts), encode([t.prompt for t in KEYWORDED]))
+    predicted = classifier.predict(TEXTS)
+    expected = zero_shot_probabilities(predicted.embeddings, means)
+    assert np.allclose(predicted.probabilities, expected, atol=1e-5)
+
+    whole = FrozenClassifier(3, settings(tiny_model), topics=prompts)
+    whole.fit([], np.array([], dtype=np.int64))
+    assert not np.allclose(whole.predict(TEXTS).probabilities, expected, atol=1e-3)
+
+
+@pytest.mark.parametrize("vectors", ["keywords", "prompt"])
+def test_the_configured_topic_vectors_reach_the_classifier(tmp_path, tiny_model, vectors):
+    """``model.topic_vectors`` travels from the workspace file to the round's classifier."""
+    taxonomy = tmp_path / "topics.csv"
+    taxonomy.write_text(
+        "name,keywords\n" + "".join(f'{t.name},"{t.keywords}"\n' for t in KEYWORDED),
+        encoding="utf-8",
+    )
+    corpus = write_corpus(tmp_path / "corpus.csv")
+    ws = init_workspace(tmp_path / "ws", corpus, tiny_model, "--taxonomy", str(taxonomy))
+    configure(ws, model={"topic_vectors": vectors})
+    from activelabel.workspace import Workspace
+
+    trainer = Trainer.for_workspace(Workspace.open(ws), TEXTS)
+    assert trainer.classifier.topics == tuple(topic_descriptions(KEYWORDED, vectors))
 
 
 def test_descriptions_keep_unlabelled_topics_in_the_model(tiny_model):
@@ -191,6 +240,7 @@ def test_pseudo_labels_never_become_labels(tmp_path, small_corpus, tiny_model):
         ("pseudo_min_scale", 0.0),
         ("pseudo_min_scale", 1.5),
         ("topic_weight", -1.0),
+        ("topic_vectors", "names"),
         ("pseudo_weight", 0.0),
         ("pseudo_passes", 0),
         ("pseudo_pool", 0),

@@ -11,6 +11,7 @@ import pytest
 from activelabel.corpus import load_corpus, load_corpus_file, load_taxonomy
 from activelabel.corpus.split import stratified_split
 from activelabel.corpus.stats import label_stats
+from activelabel.corpus.taxonomy import Topic
 from activelabel.errors import ConfigError, CorpusError
 
 ROWS = [
@@ -124,6 +125,13 @@ def test_iptc_taxonomy_has_17_described_topics():
     assert "human interest" in taxonomy.names
     with pytest.raises(ConfigError, match="not topics of taxonomy"):
         taxonomy.restrict(["sport", "gossip"])
+
+
+def test_keywords_are_a_comma_separated_list():
+    topic = Topic("sport", "games", keywords=" football,  tennis star ,, cup final ")
+    assert topic.keyword_list == ("football", "tennis star", "cup final")
+    assert Topic("sport", "games").keyword_list == ()
+    assert load_taxonomy("iptc").topics[0].keyword_list[:3] == ("film", "music", "album")
 
 
 def test_taxonomy_from_csv_file(tmp_path):

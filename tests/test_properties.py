@@ -31,6 +31,7 @@ from activelabel.config import (
     MODES,
     PSEUDO_LABELS,
     PSEUDO_SHARES,
+    TOPIC_VECTORS,
     Config,
     CorpusConfig,
     LabelStudioConfig,
@@ -232,6 +233,7 @@ OUT_OF_RANGE = {
     ("model", "topic_weight"): st.one_of(
         st.floats(max_value=-1e-9), st.just(math.inf), st.just(math.nan)
     ),
+    ("model", "topic_vectors"): st.text(max_size=10).filter(lambda v: v not in TOPIC_VECTORS),
     ("model", "pseudo_labels"): st.text(max_size=10).filter(lambda v: v not in PSEUDO_LABELS),
     ("model", "pseudo_shares"): st.text(max_size=10).filter(lambda v: v not in PSEUDO_SHARES),
     ("model", "pseudo_per_class"): st.integers(-(2**63), 0),

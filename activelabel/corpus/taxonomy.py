@@ -24,6 +24,11 @@ class Topic:
         """The text a zero-shot scorer compares headlines with."""
         return f"{self.name}: {self.keywords or self.description}"
 
+    @property
+    def keyword_list(self) -> tuple[str, ...]:
+        """The comma-separated keywords, each stripped; empty without keywords."""
+        return tuple(word for word in (w.strip() for w in self.keywords.split(",")) if word)
+
 
 @dataclass(frozen=True)
 class Taxonomy:
@@ -33,11 +38,6 @@ class Taxonomy:
     @property
     def names(self) -> list[str]:
         return [t.name for t in self.topics]
-
-    @property
-    def prompts(self) -> list[str]:
-        """One description per topic, in class order."""
-        return [t.prompt for t in self.topics]
 
     def restrict(self, names: list[str]) -> Taxonomy:
         """The topics named in ``names``, in that order."""

@@ -10,7 +10,7 @@ import numpy as np
 from activelabel.engine.data import StreamedPool
 from activelabel.evaluation import Evaluation, evaluate
 from activelabel.faults import checkpoint
-from activelabel.model import TextClassifier, make_classifier, resolve_model
+from activelabel.model import TextClassifier, make_classifier, resolve_model, topic_descriptions
 from activelabel.progress import Phase, silent
 from activelabel.workspace import Workspace
 
@@ -52,7 +52,7 @@ class Trainer:
             len(ws.class_names),
             settings,
             config.loop.seed if seed is None else seed,
-            ws.taxonomy.prompts,
+            topic_descriptions(ws.taxonomy.topics, settings.topic_vectors),
         )
         classifier.prepare(texts)
         return cls(classifier, phase)

@@ -12,6 +12,7 @@ from activelabel.engine.data import Candidates
 from activelabel.errors import ActiveLabelError
 from activelabel.evaluation import Evaluation, evaluate
 from activelabel.model import Prediction, TextClassifier, pretrained_encoder
+from activelabel.model.prior import topic_vectors
 from activelabel.strategies import Need, PoolView, zero_shot_probabilities
 
 
@@ -99,7 +100,7 @@ def zero_shot_evaluation(
 
 
 def topic_embeddings(classifier: TextClassifier) -> np.ndarray | None:
-    """The pre-trained encoder's embedding of each class description (None without them)."""
+    """Each class description's vector under the pre-trained encoder (None without them)."""
     if not classifier.topics:
         return None
-    return pretrained_encoder(classifier).encode(list(classifier.topics))
+    return topic_vectors(pretrained_encoder(classifier).encode, classifier.topics)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from activelabel.model.base import Prediction, Progress, ScaledProgress, TextClassifier
+from activelabel.model.base import Prediction, Progress, ScaledProgress, TextClassifier, TopicsArg
 from activelabel.model.settings import ModelSettings
 from activelabel.model.shares_cv import folds_of
 
@@ -25,7 +25,7 @@ class AutoClassifier(TextClassifier):
     mode = "auto"
 
     def __init__(
-        self, n_classes: int, settings: ModelSettings, seed: int = 0, topics: Sequence[str] = ()
+        self, n_classes: int, settings: ModelSettings, seed: int = 0, topics: TopicsArg = ()
     ):
         super().__init__(n_classes, settings, seed, topics)
         self.members: dict[str, TextClassifier] = {}  # kept across fits: their caches stay warm

@@ -64,6 +64,24 @@ class ScaledProgress:
             self.reported = int(self.done)
 
 
+@dataclass(frozen=True)
+class TopicDescription:
+    """A class's description: ``text`` is trained on as one example by the modes that fine-tune
+    the encoder; each of ``phrases`` is embedded on its own, and the mean is the class's vector
+    for the frozen head and zero-shot scores (:func:`~activelabel.model.prior.topic_vectors`)."""
+
+    text: str
+    phrases: tuple[str, ...]
+
+    @classmethod
+    def of(cls, topic: str | TopicDescription) -> TopicDescription:
+        """``topic`` itself, or a plain text as a description of one phrase."""
+        return topic if isinstance(topic, TopicDescription) else cls(topic, (topic,))
+
+
+TopicsArg = Sequence[str | TopicDescription]  # a classifier's ``topics``: one per class, or none
+
+
 class TextClassifier(ABC):
     """Fit on labelled texts, predict probabilities and embeddings for any texts."""
 
@@ -74,11 +92,11 @@ class TextClassifier(ABC):
         n_classes: int,
         settings: ModelSettings,
         seed: int = 0,
-        topics: Sequence[str] = (),
+        topics: TopicsArg = (),
     ):
         set_threads()
         self.n_classes = n_classes
-        self.topics = tuple(topics)  # one description per class, or empty
+        self.topics = tuple(map(TopicDescription.of, topics))  # one per class, or empty
         self.settings = settings
         self.seed = seed
         self.device = pick_device(settings.device)

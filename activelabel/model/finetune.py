@@ -15,6 +15,7 @@ from activelabel.model.base import (
     Progress,
     ScaledProgress,
     TextClassifier,
+    TopicsArg,
     class_weights,
 )
 from activelabel.model.encoder import length_sorted_batches, load_encoder, mean_pool
@@ -51,7 +52,7 @@ class FineTunedClassifier(TextClassifier):
     mode = "finetune"
 
     def __init__(
-        self, n_classes: int, settings: ModelSettings, seed: int = 0, topics: Sequence[str] = ()
+        self, n_classes: int, settings: ModelSettings, seed: int = 0, topics: TopicsArg = ()
     ):
         super().__init__(n_classes, settings, seed, topics)
         self.model = self._fresh_model()
@@ -145,7 +146,7 @@ class FineTunedClassifier(TextClassifier):
         if with_topics:
             parts.append(
                 (
-                    list(self.topics),
+                    [topic.text for topic in self.topics],
                     np.arange(self.n_classes),
                     np.full(self.n_classes, s.topic_weight),
                 )

@@ -12,10 +12,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from activelabel.model.base import Prediction, Progress, TextClassifier, softmax
+from activelabel.model.base import Prediction, Progress, TextClassifier, TopicsArg, softmax
 from activelabel.model.embedding_cache import EmbeddingCache, text_keys
 from activelabel.model.encoder import TokenCache, length_sorted_batches, load_encoder, mean_pool
-from activelabel.model.prior import TrainingSet, labelled_set, with_topics, zero_shot
+from activelabel.model.prior import (
+    TrainingSet,
+    labelled_set,
+    topic_vectors,
+    with_topics,
+    zero_shot,
+)
 from activelabel.model.pseudo_labels import PseudoLabelling, pool_sample, pseudo_label
 from activelabel.model.settings import ModelSettings
 from activelabel.model.shares_cv import choose_shares
@@ -98,7 +104,7 @@ class FrozenClassifier(TextClassifier):
     mode = "frozen"
 
     def __init__(
-        self, n_classes: int, settings: ModelSettings, seed: int = 0, topics: Sequence[str] = ()
+        self, n_classes: int, settings: ModelSettings, seed: int = 0, topics: TopicsArg = ()
     ):
         super().__init__(n_classes, settings, seed, topics)
         self._encoder: FrozenEncoder | None = None
@@ -137,7 +143,7 @@ class FrozenClassifier(TextClassifier):
         y = np.asarray(y, dtype=np.int64)
         s = self.settings
         encoder = self.encoder([*texts, *unlabelled])
-        topic_x = encoder.encode(list(self.topics)) if self._uses_topics() else None
+        topic_x = topic_vectors(encoder.encode, self.topics) if self._uses_topics() else None
         summary: dict = {
             "labels": len(y),
             "labels_per_class": np.bincount(y, minlength=self.n_classes).tolist(),

@@ -1,6 +1,11 @@
 """Topic descriptions as a prior for the frozen head.
 
-Each class description ("name: keywords") is embedded by the same encoder as the headlines and
+Each class gets one vector from its description: the mean of its keywords' embeddings, each
+keyword embedded on its own by the same encoder as the headlines (``topic_vectors =
+"keywords"``; a topic without keywords, or ``"prompt"``, embeds "name: keywords" or "name:
+description" as one text). A mean of short phrases lands nearer the headlines of a topic than
+one long text that starts with the topic's name: zero-shot accuracy on the BBC test split rises
+from 58 to 72 %, on the Reuters titles from 22 to 31 % (benchmarks/README.md). The vector is
 added to the training set as one example of its class with weight ``topic_weight``. With no
 labels the model is the zero-shot model (softmax of the cosine similarities to the
 descriptions); with few labels the descriptions still hold the head near it; with many labels
@@ -9,12 +14,20 @@ they weigh little next to the labelled examples.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from activelabel.model.base import class_weights
+from activelabel.model.base import TopicDescription, class_weights
+from activelabel.strategies._common import unit_rows
 from activelabel.strategies.cold_start import zero_shot_probabilities
+
+if TYPE_CHECKING:
+    from activelabel.corpus.taxonomy import Topic
+
+TOPIC_VECTORS = ("keywords", "prompt")
 
 ZERO_SHOT_TEMPERATURE = 0.05
 
@@ -52,3 +65,32 @@ def with_topics(train: TrainingSet, topic_x: np.ndarray, weight: float) -> Train
 def zero_shot(x: np.ndarray, topic_x: np.ndarray) -> np.ndarray:
     """The model before any label: class probabilities from description similarity."""
     return zero_shot_probabilities(x, topic_x, ZERO_SHOT_TEMPERATURE)
+
+
+def topic_descriptions(
+    topics: Sequence[Topic], vectors: str = "keywords"
+) -> list[TopicDescription]:
+    """The taxonomy's topics as class descriptions: the prompt as text; as phrases, the
+    keywords (``vectors = "keywords"``, where a topic has them) or the prompt."""
+    if vectors not in TOPIC_VECTORS:
+        raise ValueError(
+            f"topic vectors must be one of {', '.join(TOPIC_VECTORS)}, not {vectors!r}"
+        )
+    return [
+        TopicDescription(
+            topic.prompt, (vectors == "keywords" and topic.keyword_list) or (topic.prompt,)
+        )
+        for topic in topics
+    ]
+
+
+def topic_vectors(
+    encode: Callable[[list[str]], np.ndarray], topics: Sequence[TopicDescription]
+) -> np.ndarray:
+    """One unit vector per topic: the mean of its phrases' unit embeddings under ``encode``."""
+    phrases = [phrase for topic in topics for phrase in topic.phrases]
+    embedded = unit_rows(np.asarray(encode(phrases), dtype=np.float64))
+    ends = np.cumsum([len(topic.phrases) for topic in topics])
+    starts = ends - [len(topic.phrases) for topic in topics]
+    means = [embedded[start:end].mean(axis=0) for start, end in zip(starts, ends, strict=True)]
+    return unit_rows(np.array(means).reshape(len(topics), embedded.shape[1]))

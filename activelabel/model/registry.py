@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from activelabel.model.auto import AutoClassifier
-from activelabel.model.base import TextClassifier
+from activelabel.model.base import TextClassifier, TopicsArg
 from activelabel.model.finetune import FineTunedClassifier
 from activelabel.model.frozen import FrozenClassifier
 from activelabel.model.setfit import SetFitClassifier
@@ -24,7 +22,7 @@ def make_classifier(
     n_classes: int,
     settings: ModelSettings,
     seed: int = 0,
-    topics: Sequence[str] = (),
+    topics: TopicsArg = (),
 ) -> TextClassifier:
     """A classifier of ``mode``; ``topics`` holds one description per class, or nothing."""
     return MODES[mode](n_classes, settings, seed, topics)

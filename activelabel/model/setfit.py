@@ -17,6 +17,7 @@ from activelabel.model.base import (
     Progress,
     ScaledProgress,
     TextClassifier,
+    TopicsArg,
     class_weights,
     softmax,
 )
@@ -68,7 +69,7 @@ class SetFitClassifier(TextClassifier):
     mode = "setfit"
 
     def __init__(
-        self, n_classes: int, settings: ModelSettings, seed: int = 0, topics: Sequence[str] = ()
+        self, n_classes: int, settings: ModelSettings, seed: int = 0, topics: TopicsArg = ()
     ):
         super().__init__(n_classes, settings, seed, topics)
         self.head = LogisticHead(n_classes, settings.regularisation_c, seed)
@@ -117,7 +118,7 @@ class SetFitClassifier(TextClassifier):
             self._train_body(texts, y, pairs, ScaledProgress(progress, len(texts), pairs))
         x, weights = self._embed(texts), class_weights(y, self.n_classes)[y]
         if self.topics and s.topic_weight > 0:
-            x = np.vstack([x, self._embed(list(self.topics))])
+            x = np.vstack([x, self._embed([topic.text for topic in self.topics])])
             y = np.concatenate([y, np.arange(self.n_classes)])
             weights = np.concatenate([weights, np.full(self.n_classes, s.topic_weight)])
         if s.class_weight != "balanced":
