@@ -249,14 +249,17 @@ def sizes_for(pool: int, budget: int) -> list[int]:
     return [s for s in steps if s < top] + [top]
 
 
-def zero_shot_accuracy(ws: Workspace) -> float:
-    """Test accuracy of the default learner before any label."""
+def zero_shot_accuracy(ws: Workspace, vectors: str) -> float:
+    """Test accuracy of the default learner before any label (whichever arm made ``ws``), with
+    topic vectors ``vectors``."""
     names = ws.class_names
     settings = ws.config.model_settings(resolve_model(ws.config.model.name))
-    settings = replace(settings, topic_weight=ModelSettings(settings.model_path).topic_weight)
+    default = ModelSettings(settings.model_path)
+    settings = replace(settings, topic_weight=default.topic_weight, topic_vectors=vectors)
     topics = topic_descriptions(ws.taxonomy.topics, settings.topic_vectors)
     classifier = make_classifier("frozen", len(names), settings, topics=topics)
     test = ws.store.items("test")
+    classifier.prepare([i.text for i in ws.store.items()])  # as a round does: pool and test
     classifier.fit([], np.empty(0, dtype=np.int64))
     probabilities = classifier.predict([i.text for i in test]).probabilities
     return evaluate(
@@ -276,7 +279,7 @@ def report(
     budgets: list[int],
     elapsed: float,
     splits: list[int],
-    zero_shot: float,
+    zero_shot: np.ndarray,
     split_ratios: dict[str, list[str]] | None = None,
 ) -> None:
     """One table: a split's runs, or (``split_ratios`` given) every split's runs pooled."""
@@ -300,7 +303,8 @@ def report(
     print(
         f"random+plain at the full budget: {100 * base_curve.final:.1f} %; "
         f"target (95 %): {100 * target:.1f} %; the learner with 0 labels (zero-shot): "
-        f"{100 * zero_shot:.1f} %"
+        f"{100 * zero_shot[0]:.1f} % (topic vectors from keywords; from the prompt: "
+        f"{100 * zero_shot[1]:.1f} %)"
     )
     header = ["arm", "labels→target", "ratio", "AUC"]
     if split_ratios is not None:
@@ -433,14 +437,14 @@ def main() -> None:
                 results = {}
                 for arm in arms:
                     ws, results[arm] = run_arm(folder / arm, files, ARMS[arm], seeds, args.budget)
-                zero_shots.append(zero_shot_accuracy(ws))
+                zero_shots.append([zero_shot_accuracy(ws, v) for v in ("keywords", "prompt")])
                 elapsed = time.perf_counter() - clock
-                report(name, ws, results, budgets, elapsed, [split], zero_shots[-1])
+                report(name, ws, results, budgets, elapsed, [split], np.array(zero_shots[-1]))
                 per_split.append(results)
             if len(splits) > 1:
                 ratios = {arm: [split_ratio(r, arm) for r in per_split] for arm in arms}
                 elapsed = time.perf_counter() - started
-                zero_shot = float(np.mean(zero_shots))
+                zero_shot = np.mean(zero_shots, axis=0)
                 report(name, ws, pooled(per_split), budgets, elapsed, splits, zero_shot, ratios)
 
 
