@@ -44,6 +44,7 @@ from activelabel.model import (
     resolve_model,
     topic_descriptions,
 )
+from activelabel.model.prior import TOPIC_VECTORS
 from activelabel.report.summary import (
     Curve,
     by_seed,
@@ -279,7 +280,7 @@ def report(
     budgets: list[int],
     elapsed: float,
     splits: list[int],
-    zero_shot: np.ndarray,
+    zero_shot: dict[str, float],
     split_ratios: dict[str, list[str]] | None = None,
 ) -> None:
     """One table: a split's runs, or (``split_ratios`` given) every split's runs pooled."""
@@ -303,8 +304,8 @@ def report(
     print(
         f"random+plain at the full budget: {100 * base_curve.final:.1f} %; "
         f"target (95 %): {100 * target:.1f} %; the learner with 0 labels (zero-shot): "
-        f"{100 * zero_shot[0]:.1f} % (topic vectors from keywords; from the prompt: "
-        f"{100 * zero_shot[1]:.1f} %)"
+        f"{100 * zero_shot['keywords']:.1f} % (topic vectors from keywords; from the prompt: "
+        f"{100 * zero_shot['prompt']:.1f} %)"
     )
     header = ["arm", "labels→target", "ratio", "AUC"]
     if split_ratios is not None:
@@ -437,14 +438,14 @@ def main() -> None:
                 results = {}
                 for arm in arms:
                     ws, results[arm] = run_arm(folder / arm, files, ARMS[arm], seeds, args.budget)
-                zero_shots.append([zero_shot_accuracy(ws, v) for v in ("keywords", "prompt")])
+                zero_shots.append({v: zero_shot_accuracy(ws, v) for v in TOPIC_VECTORS})
                 elapsed = time.perf_counter() - clock
-                report(name, ws, results, budgets, elapsed, [split], np.array(zero_shots[-1]))
+                report(name, ws, results, budgets, elapsed, [split], zero_shots[-1])
                 per_split.append(results)
             if len(splits) > 1:
                 ratios = {arm: [split_ratio(r, arm) for r in per_split] for arm in arms}
                 elapsed = time.perf_counter() - started
-                zero_shot = np.mean(zero_shots, axis=0)
+                zero_shot = {v: float(np.mean([z[v] for z in zero_shots])) for v in TOPIC_VECTORS}
                 report(name, ws, pooled(per_split), budgets, elapsed, splits, zero_shot, ratios)
 
 

@@ -11,8 +11,9 @@ from activelabel.cli.status_cmd import trained_on_text
 from activelabel.config import Config
 from activelabel.corpus.taxonomy import Topic
 from activelabel.engine.training import Trainer
+from activelabel.engine.view import topic_embeddings as view_topics
 from activelabel.errors import ConfigError
-from activelabel.model import FrozenClassifier, ModelSettings
+from activelabel.model import FrozenClassifier, ModelSettings, TopicDescription
 from activelabel.model.prior import labelled_set, topic_descriptions, topic_vectors, with_topics
 from activelabel.model.pseudo_labels import (
     PseudoLabelling,
@@ -22,6 +23,7 @@ from activelabel.model.pseudo_labels import (
     quotas,
 )
 from activelabel.strategies import zero_shot_probabilities
+from activelabel.workspace import Workspace
 
 from .cli import configure, init_workspace, run
 from .conftest import TOPICS, write_corpus
@@ -76,9 +78,21 @@ def test_a_topic_vector_is_the_mean_of_its_keywords_embeddings(tiny_model):
     expected = zero_shot_probabilities(predicted.embeddings, means)
     assert np.allclose(predicted.probabilities, expected, atol=1e-5)
 
+    assert np.allclose(view_topics(classifier), means, atol=1e-6)  # cold start and hunt
+
     whole = FrozenClassifier(3, settings(tiny_model), topics=prompts)
     whole.fit([], np.array([], dtype=np.int64))
     assert not np.allclose(whole.predict(TEXTS).probabilities, expected, atol=1e-3)
+
+
+def test_a_topic_description_needs_phrases():
+    assert TopicDescription.of("sport: goal") == TopicDescription("sport: goal", ("sport: goal",))
+    for phrases in [(), "goal"]:
+        with pytest.raises(ValueError, match="non-empty tuple"):
+            TopicDescription("sport", phrases)
+    assert topic_descriptions([Topic("sport", "games", keywords=" , ")])[0].phrases == (
+        "sport: games",
+    )
 
 
 @pytest.mark.parametrize("vectors", ["keywords", "prompt"])
@@ -92,8 +106,6 @@ def test_the_configured_topic_vectors_reach_the_classifier(tmp_path, tiny_model,
     corpus = write_corpus(tmp_path / "corpus.csv")
     ws = init_workspace(tmp_path / "ws", corpus, tiny_model, "--taxonomy", str(taxonomy))
     configure(ws, model={"topic_vectors": vectors})
-    from activelabel.workspace import Workspace
-
     trainer = Trainer.for_workspace(Workspace.open(ws), TEXTS)
     assert trainer.classifier.topics == tuple(topic_descriptions(KEYWORDED, vectors))
 

@@ -9,7 +9,13 @@ import pytest
 from activelabel.config import MODES as CONFIG_MODES
 from activelabel.config import Config, ModelConfig
 from activelabel.errors import ConfigError
-from activelabel.model import MODES, FineTunedClassifier, ModelSettings, make_classifier
+from activelabel.model import (
+    MODES,
+    FineTunedClassifier,
+    ModelSettings,
+    TopicDescription,
+    make_classifier,
+)
 from activelabel.model.auto import AutoClassifier
 from activelabel.model.setfit import SetFitClassifier
 from tests.cli import run
@@ -80,6 +86,14 @@ def test_setfit_with_no_labels_and_with_one_class(tiny_model):
     with_topics.fit([], np.array([], dtype=np.int64))  # the descriptions alone train the head
     assert with_topics.training_summary["topic_examples"] == 3
     assert with_topics.predict(TEXTS).probabilities.shape == (24, 3)
+
+
+def test_finetune_trains_on_the_description_text_not_its_phrases(tiny_model):
+    described = [TopicDescription(text, tuple(text.split(": ")[1].split(", "))) for text in TOPICS]
+    classifier = FineTunedClassifier(3, settings(tiny_model), seed=0, topics=described)
+    texts, y, weights = classifier._training_set(TEXTS[:3], Y[:3], [])
+    assert texts[3:] == TOPICS and y[3:].tolist() == [0, 1, 2]
+    assert weights[3:].tolist() == [classifier.settings.topic_weight] * 3
 
 
 def test_finetune_adds_topic_descriptions_and_teacher_pseudo_labels(tiny_model):

@@ -21,13 +21,14 @@ class Topic:
 
     @property
     def prompt(self) -> str:
-        """The text a zero-shot scorer compares headlines with."""
-        return f"{self.name}: {self.keywords or self.description}"
+        """The topic as one text: ``name: keywords`` (or ``name: description``)."""
+        return f"{self.name}: {', '.join(self.keyword_list) or self.description}"
 
     @property
     def keyword_list(self) -> tuple[str, ...]:
-        """The comma-separated keywords, each stripped; empty without keywords."""
-        return tuple(word for word in (w.strip() for w in self.keywords.split(",")) if word)
+        """The comma-separated keywords, each stripped, each once; empty without keywords."""
+        words = (word.strip() for word in self.keywords.split(","))
+        return tuple(dict.fromkeys(word for word in words if word))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The classifier contract: ``fit`` on labelled texts, ``predict`` any texts.
 
 A classifier is built with the number of classes, the model settings, a seed and, where the
-taxonomy has them, one description ("prompt") per class. ``fit`` may also receive the
+taxonomy has them, one :class:`TopicDescription` per class. ``fit`` may also receive the
 unlabelled pool: learners that use it (self-training, label spreading) train on it, the others
 ignore it. Nothing a classifier infers about the pool ever becomes a label.
 """
@@ -72,6 +72,10 @@ class TopicDescription:
 
     text: str
     phrases: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if isinstance(self.phrases, str) or not self.phrases:
+            raise ValueError(f"topic {self.text!r}: phrases must be a non-empty tuple of texts")
 
     @classmethod
     def of(cls, topic: str | TopicDescription) -> TopicDescription:

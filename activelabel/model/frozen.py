@@ -126,7 +126,7 @@ class FrozenClassifier(TextClassifier):
         self.weights: np.ndarray | None = None
         self.bias: np.ndarray | None = None
         self.constant: int | None = None
-        self.topic_vectors: np.ndarray | None = None  # zero-shot model when there are no labels
+        self.zero_shot_topics: np.ndarray | None = None  # the model when there are no labels
 
     def _uses_topics(self) -> bool:
         return len(self.topics) == self.n_classes and self.settings.topic_weight > 0
@@ -155,7 +155,7 @@ class FrozenClassifier(TextClassifier):
         self.training_summary = summary
         if len(texts) == 0:
             if topic_x is not None:
-                self.topic_vectors = topic_x
+                self.zero_shot_topics = topic_x
                 summary["method"] = "zero-shot"
             return
         x = encoder.encode(texts, progress)
@@ -256,8 +256,8 @@ class FrozenClassifier(TextClassifier):
             probabilities /= probabilities.sum(axis=1, keepdims=True)
         elif self.weights is not None and self.bias is not None:
             probabilities = LinearHead(self.weights, self.bias)(x)
-        elif self.topic_vectors is not None:
-            probabilities = zero_shot(x, self.topic_vectors)
+        elif self.zero_shot_topics is not None:
+            probabilities = zero_shot(x, self.zero_shot_topics)
         else:
             rng = np.random.default_rng(self.seed)
             bound = 1 / math.sqrt(x.shape[1])

@@ -76,21 +76,22 @@ def topic_descriptions(
         raise ValueError(
             f"topic vectors must be one of {', '.join(TOPIC_VECTORS)}, not {vectors!r}"
         )
-    return [
-        TopicDescription(
-            topic.prompt, (vectors == "keywords" and topic.keyword_list) or (topic.prompt,)
-        )
-        for topic in topics
-    ]
+    descriptions = []
+    for topic in topics:
+        phrases = topic.keyword_list if vectors == "keywords" else ()
+        descriptions.append(TopicDescription(topic.prompt, phrases or (topic.prompt,)))
+    return descriptions
 
 
 def topic_vectors(
     encode: Callable[[list[str]], np.ndarray], topics: Sequence[TopicDescription]
 ) -> np.ndarray:
     """One unit vector per topic: the mean of its phrases' unit embeddings under ``encode``."""
-    phrases = [phrase for topic in topics for phrase in topic.phrases]
-    embedded = unit_rows(np.asarray(encode(phrases), dtype=np.float64))
-    ends = np.cumsum([len(topic.phrases) for topic in topics])
-    starts = ends - [len(topic.phrases) for topic in topics]
-    means = [embedded[start:end].mean(axis=0) for start, end in zip(starts, ends, strict=True)]
+    embedded = unit_rows(
+        np.asarray(encode([phrase for topic in topics for phrase in topic.phrases]), np.float64)
+    )
+    means, start = [], 0
+    for topic in topics:
+        means.append(embedded[start : start + len(topic.phrases)].mean(axis=0))
+        start += len(topic.phrases)
     return unit_rows(np.array(means).reshape(len(topics), embedded.shape[1]))

@@ -23,7 +23,9 @@ class ModelSettings:
     # topic descriptions as training examples (frozen, setfit head, finetune); weight of each,
     # 0: off; and the frozen mode's pseudo-labels from the pool
     topic_weight: float = 10.0
-    topic_vectors: str = "keywords"  # a topic's vector: its keywords' mean, or "prompt"
+    # a topic's vector: its keywords' mean, or "prompt"; read where the taxonomy's topics become
+    # a classifier's descriptions (engine.training), not by the classifiers
+    topic_vectors: str = "keywords"
     pseudo_labels: str = "self-training"  # "self-training", "spreading" or "none"
     pseudo_per_class: int = 100  # pseudo-labels per class and pass (before shares)
     # where a class's quota would take over half the rows predicted as it, all quotas shrink
