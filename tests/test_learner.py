@@ -23,6 +23,7 @@ from activelabel.model.pseudo_labels import (
     quotas,
 )
 from activelabel.strategies import zero_shot_probabilities
+from activelabel.strategies._common import unit_rows
 from activelabel.workspace import Workspace
 
 from .cli import configure, init_workspace, run
@@ -56,10 +57,6 @@ def test_zero_labels_is_the_zero_shot_model(tiny_model):
 KEYWORDED = [Topic(name, keywords=", ".join(phrases[:3])) for name, phrases in TOPICS.items()]
 
 
-def unit(x: np.ndarray) -> np.ndarray:
-    return x / np.linalg.norm(x, axis=-1, keepdims=True)
-
-
 def test_a_topic_vector_is_the_mean_of_its_keywords_embeddings(tiny_model):
     """Each keyword is embedded on its own; the zero-shot model and the head's topic examples
     use the unit mean. ``"prompt"`` embeds "name: keywords" as one text, as plain texts do."""
@@ -71,7 +68,7 @@ def test_a_topic_vector_is_the_mean_of_its_keywords_embeddings(tiny_model):
     classifier = FrozenClassifier(3, settings(tiny_model), topics=keywords)
     classifier.fit([], np.array([], dtype=np.int64))
     encode = classifier.encoder().encode
-    means = np.stack([unit(encode(list(p[:3])).mean(axis=0)) for p in TOPICS.values()])
+    means = unit_rows(np.stack([encode(list(p[:3])).mean(axis=0) for p in TOPICS.values()]))
     assert np.allclose(topic_vectors(encode, keywords), means, atol=1e-6)
     assert np.allclose(topic_vectors(encode, prompts), encode([t.prompt for t in KEYWORDED]))
     predicted = classifier.predict(TEXTS)
