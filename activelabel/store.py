@@ -103,6 +103,32 @@ CREATE TABLE annotations (
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
+# Label review (:mod:`activelabel.review`): one row per label flagged as suspect, with what the
+# reviewer decided. Added to older state files when they are opened (the table is additive).
+REVIEW_SCHEMA = """
+CREATE TABLE IF NOT EXISTS reviews (
+    id INTEGER PRIMARY KEY,
+    item_id INTEGER NOT NULL REFERENCES items(id),
+    batch INTEGER NOT NULL,
+    rank INTEGER NOT NULL,
+    flagged_at TEXT NOT NULL,
+    label TEXT NOT NULL,
+    suggested TEXT NOT NULL,
+    p_label REAL NOT NULL,
+    p_suggested REAL NOT NULL,
+    score REAL NOT NULL,
+    reason TEXT NOT NULL,
+    task_id INTEGER,
+    pushed_at TEXT,
+    outcome TEXT CHECK (outcome IN ('confirmed', 'changed', 'skipped')),
+    new_label TEXT,
+    reviewer TEXT,
+    reviewed_at TEXT,
+    recorded_at TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS one_open_review ON reviews(item_id) WHERE outcome IS NULL;
+"""
+
 MIGRATIONS = {
     1: [  # -> 2: what each round trained on, and why each headline was picked
         "ALTER TABLE rounds ADD COLUMN label_watermark INTEGER",
@@ -113,6 +139,7 @@ MIGRATIONS = {
 
 
 TABLES = tuple(re.findall(r"CREATE TABLE (\w+)", SCHEMA))
+REVIEW_SOURCE = "review"  # the source of a label a reviewer changed
 WRITE_PROBLEMS = ("full", "readonly", "read-only", "disk i/o", "unable to open")
 
 
@@ -176,6 +203,53 @@ class RoundRecord:
     stopping_predictions: list[int] | None = None  # predicted classes on the stopping set
     label_watermark: int | None = None  # the newest label row the model trained on
     training: dict | None = None  # what the model trained on (labels, topic examples, ...)
+
+
+@dataclass(frozen=True)
+class ReviewFlag:
+    """A label flagged for review: what it is, what the model suggests instead, and why."""
+
+    item_id: int
+    rank: int
+    label: str
+    suggested: str
+    p_label: float  # out-of-sample probability of the label it has
+    p_suggested: float
+    score: float  # cleanlab's label quality score (low: suspect)
+    reason: str
+
+
+@dataclass(frozen=True)
+class Review:
+    id: int
+    item_id: int
+    batch: int
+    rank: int
+    flagged_at: str
+    label: str
+    suggested: str
+    p_label: float
+    p_suggested: float
+    score: float
+    reason: str
+    task_id: int | None
+    pushed_at: str | None
+    outcome: str | None  # None while waiting; 'confirmed', 'changed' or 'skipped'
+    new_label: str | None
+    reviewer: str | None
+    reviewed_at: str | None
+
+
+@dataclass(frozen=True)
+class ReviewAnswer:
+    """A reviewer's decision on a flagged label: ``label`` None means skipped."""
+
+    item_id: int
+    label: str | None
+    reviewer: str | None = None
+    task_id: int | None = None
+    annotation_id: int | None = None
+    answered_at: str | None = None
 
 
 class Store:
@@ -261,7 +335,16 @@ class Store:
         db.execute("PRAGMA foreign_keys = ON")
         store = cls(path, db)
         store._migrate(version)
+        if "reviews" not in tables:
+            store._add_reviews_table()
         return store
+
+    def _add_reviews_table(self) -> None:
+        try:
+            with self.transaction() as db:
+                db.executescript(REVIEW_SCHEMA)
+        except (StateError, sqlite3.OperationalError):
+            pass  # a read-only state file: readable all the same; a review says what is wrong
 
     def _migrate(self, version: int) -> None:
         """Bring an older state file up to this version, all steps in one transaction."""
@@ -364,6 +447,11 @@ class Store:
             return dict(self._select_in(query + " AND split = ?", _sorted_ids(ids), split))
         return dict(self._select_in(query, _sorted_ids(ids)))
 
+    def golds(self, ids: Iterable[int]) -> dict[int, str | None]:
+        """The gold labels of those items ``ids`` that exist."""
+        query = "SELECT id, gold FROM items WHERE id IN ({})"
+        return dict(self._select_in(query, _sorted_ids(ids)))
+
     def ext_ids_and_texts(self, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
         """``(ext_id, text)`` of those items ``ids`` that exist."""
         rows = self._select_in(
@@ -421,6 +509,8 @@ class Store:
             ).fetchone()
             if current and current[1] == label.label:
                 continue
+            if current and label.source != REVIEW_SOURCE and self._overruled(db, current[0], label):
+                continue
             if current:
                 db.execute("UPDATE labels SET status = 'superseded' WHERE id = ?", (current[0],))
                 changed += 1
@@ -448,6 +538,29 @@ class Store:
             )
             retracted += cursor.rowcount
         return new, changed, retracted
+
+    @staticmethod
+    def _overruled(db: sqlite3.Connection, active_id: int, label: NewLabel) -> bool:
+        """Whether ``label`` is one a review already replaced: the active label came from a
+        review and this same annotation (unchanged since) is in the item's history."""
+        source = db.execute("SELECT source FROM labels WHERE id = ?", (active_id,)).fetchone()
+        if not source or source[0] != REVIEW_SOURCE:
+            return False
+        return (
+            db.execute(
+                "SELECT 1 FROM labels WHERE item_id = ? AND label = ? AND source = ? AND "
+                "annotation_id IS ? AND labelled_at IS ? AND id < ?",
+                (
+                    label.item_id,
+                    label.label,
+                    label.source,
+                    label.annotation_id,
+                    label.labelled_at,
+                    active_id,
+                ),
+            ).fetchone()
+            is not None
+        )
 
     def record_annotations(
         self,
@@ -691,6 +804,115 @@ class Store:
     def delete_sim_points(self, mode: str) -> int:
         with self.transaction() as db:
             return db.execute("DELETE FROM sim_points WHERE mode = ?", (mode,)).rowcount
+
+    # -- label review --------------------------------------------------------------------------
+
+    def add_review_batch(self, flags: list[ReviewFlag]) -> int:
+        """Record flagged labels as one review batch (waiting for answers); returns its number."""
+        with self.transaction() as db:
+            batch = db.execute("SELECT coalesce(max(batch), 0) + 1 FROM reviews").fetchone()[0]
+            stamp = now()
+            db.executemany(
+                "INSERT INTO reviews (item_id, batch, rank, flagged_at, label, suggested, "
+                "p_label, p_suggested, score, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        f.item_id,
+                        batch,
+                        f.rank,
+                        stamp,
+                        f.label,
+                        f.suggested,
+                        f.p_label,
+                        f.p_suggested,
+                        f.score,
+                        f.reason,
+                    )
+                    for f in flags
+                ],
+            )
+        return batch
+
+    def reviews(self, *, waiting: bool = False, unpushed: bool = False) -> list[Review]:
+        """Every flagged label (or those still ``waiting`` for an answer, or not yet pushed), in
+        batch and rank order."""
+        query = "SELECT " + ", ".join(Review.__dataclass_fields__) + " FROM reviews WHERE 1=1"
+        if waiting:
+            query += " AND outcome IS NULL"
+        if unpushed:
+            query += " AND pushed_at IS NULL"
+        return [Review(*row) for row in self.db.execute(query + " ORDER BY batch, rank")]
+
+    def reviewed_items(self) -> set[int]:
+        """Items flagged before, answered or waiting: a label is flagged at most once."""
+        return {row[0] for row in self.db.execute("SELECT DISTINCT item_id FROM reviews")}
+
+    def mark_reviews_pushed(self, task_ids: dict[int, int | None]) -> None:
+        """``{review id: task id}`` of review tasks sent to the annotators."""
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE reviews SET pushed_at = ?, task_id = coalesce(?, task_id) WHERE id = ?",
+                [(now(), task, review) for review, task in task_ids.items()],
+            )
+
+    def record_review_answers(self, answers: Iterable[ReviewAnswer]) -> tuple[int, int, int]:
+        """Close waiting reviews with their answers, in one transaction: a different label
+        supersedes the flagged one (source ``review``, with who and when), the same label marks
+        it confirmed. Returns (confirmed, changed, skipped)."""
+        confirmed = changed = skipped = 0
+        with self.transaction() as db:
+            for answer in answers:
+                row = db.execute(
+                    "SELECT id, label FROM reviews WHERE item_id = ? AND outcome IS NULL",
+                    (answer.item_id,),
+                ).fetchone()
+                if row is None:
+                    continue
+                review_id, flagged = row
+                if answer.label is None:
+                    outcome, skipped = "skipped", skipped + 1
+                elif answer.label == flagged:
+                    outcome, confirmed = "confirmed", confirmed + 1
+                else:
+                    outcome, changed = "changed", changed + 1
+                    self.apply_labels(
+                        [
+                            NewLabel(
+                                answer.item_id,
+                                answer.label,
+                                REVIEW_SOURCE,
+                                answer.reviewer,
+                                task_id=answer.task_id,
+                                annotation_id=answer.annotation_id,
+                                labelled_at=answer.answered_at,
+                            )
+                        ],
+                        db=db,
+                    )
+                db.execute(
+                    "UPDATE reviews SET outcome = ?, new_label = ?, reviewer = ?, reviewed_at = ?, "
+                    "recorded_at = ? WHERE id = ?",
+                    (
+                        outcome,
+                        answer.label,
+                        answer.reviewer,
+                        answer.answered_at,
+                        now(),
+                        review_id,
+                    ),
+                )
+        return confirmed, changed, skipped
+
+    def review_counts(self) -> dict[str, int]:
+        """Flagged labels so far: flagged, waiting, confirmed, changed, skipped."""
+        counts = dict.fromkeys(("confirmed", "changed", "skipped"), 0)
+        rows = self.db.execute(
+            "SELECT coalesce(outcome, 'waiting'), count(*) FROM reviews GROUP BY 1"
+        )
+        counts.update(dict(rows.fetchall()))
+        counts.setdefault("waiting", 0)
+        counts["flagged"] = sum(counts.values())
+        return counts
 
     # -- settings ------------------------------------------------------------------------------
 
