@@ -25,6 +25,7 @@ from activelabel.engine.view import zero_shot_evaluation
 from activelabel.errors import ActiveLabelError
 from activelabel.evaluation import Evaluation
 from activelabel.faults import checkpoint
+from activelabel.review.session import pull_answers
 from activelabel.store import RoundRecord, Selection, now
 from activelabel.strategies import make_strategy
 from activelabel.strategies.reasons import explain
@@ -123,6 +124,7 @@ def _run_round(
     if store.selections(unpushed=True):
         return _finish_push(ws, annotator, number - 1, clock)
     pulled, problems = pull(ws, annotator)
+    pull_answers(ws, annotator)  # reviewed labels: the round trains on the corrected ones
     if pulled.resend and not force:
         return _finish_push(ws, annotator, number - 1, clock, problems)
     if number > 0 and not force:

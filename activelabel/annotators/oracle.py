@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from activelabel.annotators.base import Annotator, BatchItem, Pulled, ReviewTask
 from activelabel.errors import AnnotatorError
-from activelabel.store import NewLabel, ReviewAnswer, Store
+from activelabel.store import NewLabel, ReviewAnswer, Store, now
 
 
 class OracleAnnotator(Annotator):
@@ -45,4 +45,7 @@ class OracleAnnotator(Annotator):
                 f"the oracle reviewer needs gold labels, but {len(missing)} flagged items have "
                 f"none; review them in Label Studio (loop.annotator = 'labelstudio')"
             )
-        return [ReviewAnswer(r.item_id, gold[r.item_id], "oracle") for r in waiting]
+        stamp = now()
+        return [
+            ReviewAnswer(r.item_id, gold[r.item_id], "oracle", answered_at=stamp) for r in waiting
+        ]

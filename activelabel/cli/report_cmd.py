@@ -81,6 +81,9 @@ def report_of(
     if missing:
         notes.append(missing)
     folder = out or workspace / "report"
+    from activelabel.review.summary import report_section
+
+    review = report_section(ws)
     try:
         return write_report(
             folder,
@@ -90,6 +93,7 @@ def report_of(
             corpus_counts=corpus_counts if any(corpus_counts) else None,
             chance=1 / len(names),
             notes=notes,
+            sections=[review] if review else [],
         )
     except OSError as exc:
         raise ActiveLabelError(

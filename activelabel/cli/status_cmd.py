@@ -84,6 +84,11 @@ def print_status(ws: Workspace) -> None:
         console.print(f"[yellow]{missing[0].upper()}{missing[1:]}[/]", highlight=False)
     for line in waiting_lines(ws):
         console.print(line, soft_wrap=True)
+    from activelabel.review.summary import review_line
+
+    review = review_line(ws)
+    if review:
+        console.print(review, soft_wrap=True)
     signal = stop_signal(rounds, ws.class_names)
     if signal is not None:
         colour = "green" if signal.suggest_stop else "cyan"

@@ -21,6 +21,7 @@ from activelabel.errors import ReportError
 from activelabel.evaluation import CurvePoint
 from activelabel.report import figures as F
 from activelabel.report import summary as S
+from activelabel.report.section import ReportSection
 
 _MARKS = {"good": " ✓", "bad": " ✗"}
 
@@ -449,12 +450,14 @@ def write_report(
     budgets: tuple[int, ...] = (100, 200, 500),
     rare_class: int | None = None,
     confusion_points: Sequence[CurvePoint] | None = None,
+    sections: Sequence[ReportSection] = (),
 ) -> Path:
     """Write the report (PNG figures, ``index.html``, ``summary.md``) into ``out_dir``.
 
     ``points`` are learning-curve points of one or more runs (the baseline is the run named
     "random"), seeds and modes. ``confusion_points`` picks the points shown as confusion
-    matrices (default: every run's last step of seed 0 or its first seed). Returns the path
+    matrices (default: every run's last step of seed 0 or its first seed); ``sections`` come
+    after the curves (e.g. the label review). Returns the path
     of ``index.html``.
     """
     points = list(points)
@@ -479,6 +482,7 @@ def write_report(
         "class_names": class_names,
         "colours": colours,
         "modes": modes,
+        "sections": list(sections),
     }
     page = _env().get_template("index.html.j2").render(data)
     index = out_dir / "index.html"
