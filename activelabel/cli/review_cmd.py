@@ -8,6 +8,7 @@ import click
 
 from activelabel.cli.app import cli
 from activelabel.cli.ui import console, phases
+from activelabel.review.rank import DEFAULT_METHOD, METHODS
 
 
 @cli.command("review")
@@ -28,10 +29,11 @@ from activelabel.cli.ui import console, phases
 )
 @click.option(
     "--method",
-    type=click.Choice(["normalized_margin", "self_confidence", "confidence_weighted_entropy"]),
-    default="normalized_margin",
+    type=click.Choice(list(METHODS)),
+    default=DEFAULT_METHOD,
     show_default=True,
-    help="cleanlab's label quality score that orders the suspects.",
+    help="cleanlab's label quality score that orders the suspects (self_confidence: the "
+    "probability of the label it has; see docs/review.md for the measured comparison).",
 )
 def review_command(workspace: Path, top: int | None, folds: int, method: str) -> None:
     """Find labels in WORKSPACE that are probably wrong and send them back for review.

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-METHODS = ("normalized_margin", "self_confidence", "confidence_weighted_entropy")
-DEFAULT_METHOD = "normalized_margin"  # chosen on BBC (benchmarks/README.md, label review)
+METHODS = ("self_confidence", "normalized_margin", "confidence_weighted_entropy")
+DEFAULT_METHOD = "self_confidence"  # chosen on BBC (benchmarks/README.md, label review)
 
 
 @dataclass(frozen=True)
