@@ -272,8 +272,8 @@ def pull_review_answers(
         resolution = resolve_item(item, votes, set(topic_names))
         if resolution.label is None and not resolution.skipped:
             continue  # only invalid answers: the task stays open
-        decisive = next((a for a in annotations if a.annotation_id == resolution.decided_by), None)
-        latest = max(annotations, key=lambda a: a.updated_at)
+        decisive = next((a for a in votes if a.annotation_id == resolution.decided_by), None)
+        latest = max(votes, key=lambda a: a.updated_at)
         who = decisive or latest
         answers.append(
             ReviewResponse(

@@ -11,7 +11,7 @@ from activelabel.integrations.labelstudio.link import Link, credentials_path, sa
 from activelabel.integrations.labelstudio.review import REVIEW_KEY, VIEW_TITLE
 from activelabel.workspace import Workspace
 from tests.cli import init_workspace, run
-from tests.labelstudio.test_rounds import annotate, choice, tasks_of
+from tests.labelstudio.test_rounds import choice
 
 pytestmark = pytest.mark.labelstudio
 
@@ -23,6 +23,21 @@ def workspace(tmp_path, small_corpus, tiny_model, ls_server):
     init_workspace(path, small_corpus, tiny_model, *options, "--annotator", "labelstudio")
     save_link(path, Link(url=ls_server.url, token=ls_server.token))
     return path
+
+
+def tasks_of(client, project_id: int) -> dict[int, object]:
+    """{item id: task} of the ordinary tasks of the project."""
+    tasks = client.tasks.list(project=project_id, fields="all")
+    return {t.data["activelabel_id"]: t for t in tasks if "activelabel_id" in t.data}
+
+
+def annotate(client, ws: Workspace, project_id: int, round_: int) -> None:
+    """Label round ``round_``'s batch with the gold labels."""
+    gold = {item.id: item.gold for item in ws.store.items()}
+    tasks = tasks_of(client, project_id)
+    for selection in ws.store.selections(round=round_):
+        task = tasks[selection.item_id]
+        client.annotations.create(id=task.id, result=choice(gold[selection.item_id]))
 
 
 def review_tasks(client, project_id: int) -> dict[int, object]:
@@ -48,7 +63,8 @@ def test_review_tasks_changed_and_confirmed_labels(workspace, client, ls_server)
     assert result.exit_code == 0, result.output
     assert "sent 8 labels for review" in result.output
     reviews = {r.item_id: r for r in ws.store.reviews()}
-    assert set(reviews) == set(ws.store.active_labels()) and all(r.task_id for r in reviews.values())
+    assert set(reviews) == set(ws.store.active_labels())
+    assert all(r.task_id for r in reviews.values())
 
     tasks = review_tasks(client, project_id)
     assert set(tasks) == set(reviews)
