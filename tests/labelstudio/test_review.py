@@ -79,8 +79,9 @@ def test_review_tasks_changed_and_confirmed_labels(workspace, client, ls_server)
         (prediction,) = task.predictions
         assert prediction.model_version == project.model_version
         assert prediction.result[0]["value"]["choices"] == [suggested]
-    views = client.views.list(project=project_id)
-    assert [v.data["title"] for v in views].count(VIEW_TITLE) == 1
+    (view,) = [v for v in client.views.list(project=project_id) if v.data["title"] == VIEW_TITLE]
+    in_tab = client.tasks.list(project=project_id, view=view.id, fields="all")
+    assert {t.data.get("review_item") for t in in_tab} == set(reviews)  # only review tasks
 
     # the reviewer restores the gold label of the flipped one and keeps another as it is
     kept = next(i for i in tasks if i != wrong)
@@ -108,10 +109,17 @@ def test_review_tasks_changed_and_confirmed_labels(workspace, client, ls_server)
     assert outcomes[kept].outcome == "confirmed"
     status = run("status", workspace)
     assert "8 labels flagged, 2 reviewed (1 confirmed, 1 changed); 6 wait" in status.output
+    # the round changed the project's model version: waiting reviews keep their suggestion
+    version = client.projects.get(id=project_id).model_version
+    assert version != project.model_version
+    for item_id, task in review_tasks(client, project_id).items():
+        if item_id not in (wrong, kept):
+            versions = [p.model_version for p in client.tasks.get(id=task.id).predictions]
+            assert version in versions
 
     # a reviewed label is never flagged again, and no review task is sent twice
     annotate(client, ws, project_id, 1)
-    assert run("round", workspace).exit_code == 0
+    assert run("round", workspace, "--force").exit_code == 0
     second = run("review", workspace, "--top", 20, "--folds", 2)
     assert second.exit_code == 0, second.output
     new = [r for r in ws.store.reviews() if r.batch == 2]
