@@ -54,6 +54,7 @@ class RoundResult:
     random_arm_labels: int = 0
     random_arm: Evaluation | None = None
     training: dict | None = None
+    review_answers: tuple[int, int, int] = (0, 0, 0)  # (confirmed, changed, skipped) pulled
 
 
 def pull(ws: Workspace, annotator: Annotator) -> tuple[Pulled, list[str]]:
@@ -124,7 +125,7 @@ def _run_round(
     if store.selections(unpushed=True):
         return _finish_push(ws, annotator, number - 1, clock)
     pulled, problems = pull(ws, annotator)
-    pull_answers(ws, annotator)  # reviewed labels: the round trains on the corrected ones
+    reviewed = pull_answers(ws, annotator)  # the round trains on the corrected labels
     if pulled.resend and not force:
         return _finish_push(ws, annotator, number - 1, clock, problems)
     if number > 0 and not force:
@@ -219,6 +220,7 @@ def _run_round(
         random_arm_labels=len(random_arm_items),
         random_arm=random_evaluation,
         training=training,
+        review_answers=reviewed,
     )
 
 

@@ -64,6 +64,12 @@ def round_command(workspace: Path, rounds: int, batch_size: int | None, force: b
             console.print(f"[yellow]warning:[/] {problem}")
         if result.round > 0:
             console.print(pull_summary(ws, annotator, result, skipped_before), soft_wrap=True)
+        if any(result.review_answers):
+            confirmed, changed, skipped = result.review_answers
+            console.print(
+                f"label review answers: {confirmed} confirmed, {changed} changed (trained on), "
+                f"{skipped} skipped"
+            )
         accuracy = percent(result.evaluation.accuracy if result.evaluation else None)
         line = (
             f"round {result.round}: {result.n_labels} labels (+{result.new_labels}), "

@@ -92,6 +92,7 @@ def test_review_tasks_changed_and_confirmed_labels(workspace, client, ls_server)
     # pull (which still sees the old annotation) does not take it back
     again = run("round", workspace, "--force")
     assert again.exit_code == 0, again.output
+    assert "label review answers: 1 confirmed, 1 changed (trained on), 0 skipped" in again.output
     assert ws.store.active_labels()[wrong] == gold[wrong]
     history = ws.store.db.execute(
         "SELECT label, source, annotator, status, labelled_at FROM labels WHERE item_id = ? "
