@@ -24,6 +24,9 @@ DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 PSEUDO_LABELS = ("self-training", "spreading", "none")
 PSEUDO_SHARES = ("predicted", "mixed", "balanced", "cv")
 ENGINES = ("local", "ray")
+#: sections every workspace file has had since the first release: one missing means the file
+#: was cut off or emptied, and its settings must not silently fall back to the defaults
+REQUIRED_SECTIONS = ("corpus", "taxonomy", "model", "loop")
 
 
 @dataclass
@@ -370,7 +373,19 @@ def load_config(workspace: Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         detail = " ".join(str(exc).split())
         raise ConfigError(f"{path}: not valid TOML ({detail}); fix that line") from exc
+    if not data:
+        raise ConfigError(
+            f"{path}: the file is empty (no settings); restore it from a backup, or write "
+            f"it again with the settings the workspace was made with (see docs/configuration.md)"
+        )
     sections = {f.name: f.type for f in fields(Config)}
+    lacking = [name for name in REQUIRED_SECTIONS if name not in data]
+    if lacking:
+        raise ConfigError(
+            f"{path}: the section(s) {', '.join(f'[{n}]' for n in lacking)} are missing (the "
+            f"file looks cut off or emptied; its settings would silently reset); restore them "
+            f"from a backup, or add an empty [{lacking[0]}] line to take the defaults"
+        )
     unknown = sorted(set(data) - set(sections))
     if unknown:
         raise ConfigError(

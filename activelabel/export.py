@@ -506,8 +506,8 @@ def export_predictions(
 def reviewed(ws: Workspace) -> dict[int, dict[str, Any]]:
     """Items already sent for review: item id -> {task_id, round, predicted, confidence,
     pushed_at}."""
-    raw = ws.store.get(REVIEW_KEY)
-    return {int(k): v for k, v in json.loads(raw).items()} if raw else {}
+    raw = ws.store.get_json(REVIEW_KEY, dict) or {}
+    return {int(k): v for k, v in raw.items()}
 
 
 @dataclass

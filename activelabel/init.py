@@ -264,7 +264,7 @@ def _write(path: Path, config: Config, items: list[tuple[str, str, str | None, s
     written: list[Path] = []
     try:
         path.mkdir(parents=True, exist_ok=True)
-        Store.create(path / STATE_NAME, items).close()
+        Store.create(path / STATE_NAME, items, classes=config.taxonomy.labels).close()
         written.append(path / STATE_NAME)
         written.append(path / CONFIG_NAME)
         save_config(path, config)
