@@ -239,6 +239,12 @@ class Config:
                 "must be a share below 1 (e.g. 0.2) or a count of records (e.g. 400)",
             ),
             (
+                "corpus.test_size",
+                corpus.test_size,
+                not 1 <= corpus.test_size < math.inf or float(corpus.test_size).is_integer(),
+                "must be a share below 1 (e.g. 0.2) or a whole count of records (e.g. 400)",
+            ),
+            (
                 "taxonomy.name",
                 taxonomy.name,
                 bool(taxonomy.name.strip()),
@@ -361,6 +367,11 @@ def _section(cls: type, data: Any, name: str, where: str):
 
 def load_config(workspace: Path) -> Config:
     path = workspace / CONFIG_NAME
+    if path.exists() and not path.is_file():
+        raise ConfigError(
+            f"{path}: not a regular file (a folder, pipe, socket or device); restore the "
+            f"workspace's config file from a backup"
+        )
     if not path.is_file():
         raise ConfigError(
             f"{workspace} is not an activelabel workspace (no {CONFIG_NAME}); "
