@@ -531,7 +531,7 @@ def push_for_review(
     """
     from activelabel.annotators.base import BatchItem
 
-    with ws.lock():
+    with ws.lock("an export for review"):
         store = ws.store
         if annotator is None:
             from activelabel.integrations.labelstudio.annotator import LabelStudioAnnotator

@@ -141,8 +141,9 @@ class Workspace:
         return path
 
     @contextmanager
-    def lock(self) -> Iterator[None]:
-        """Hold the workspace's round lock; the OS drops it when the process dies."""
+    def lock(self, what: str = "a round") -> Iterator[None]:
+        """Hold the workspace's lock while ``what`` (``a round``, ``a simulation``, ...) runs;
+        the OS drops it when the process dies."""
         path = self.path / LOCK_NAME
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -151,15 +152,17 @@ class Workspace:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.read(fd, 32).decode(errors="replace").strip() or "another process"
+            held = os.read(fd, 200).decode(errors="replace").strip()
             os.close(fd)
+            pid, _, doing = held.partition(" ")
             raise WorkspaceBusy(
-                f"{self.path}: a round is already running (pid {holder}); wait for it to finish"
+                f"{self.path}: {doing or 'a round'} is already running (pid "
+                f"{pid or 'of another process'}); wait for it to finish, then run {what} again"
             ) from None
         try:
             with suppress(OSError):  # on a full disk the lock holds; only the pid is missing
                 os.ftruncate(fd, 0)
-                os.pwrite(fd, str(os.getpid()).encode(), 0)
+                os.pwrite(fd, f"{os.getpid()} {what}".encode(), 0)
             yield
         finally:
             with suppress(OSError):

@@ -129,7 +129,7 @@ def simulate_command(
     )
     if len(plan.sizes) < 1:
         raise ConfigError("the schedule is empty")
-    with ws.lock():
+    with ws.lock("a simulation"):
         if fresh:
             validate(ws, plan)  # nothing is deleted for a plan that cannot run
             ws.store.delete_sim_points(plan.mode)
