@@ -166,11 +166,13 @@ def status_command(workspace: Path) -> None:
     if link.data_dir:
         data = Path(link.data_dir)
         console.print(f"data: {data}; log: {data / 'label-studio.log'}", soft_wrap=True)
+        fix = (
+            "'activelabel labelstudio up' fixes it"
+            if owns_data_dir(data, workspace)
+            else f"run chmod -R go-rwx {data}"
+        )
         for problem in check_data_dir(data, fix=False):
-            console.print(
-                f"[yellow]warning:[/] {problem}; 'activelabel labelstudio up' fixes it",
-                soft_wrap=True,
-            )
+            console.print(f"[yellow]warning:[/] {problem}; {fix}", soft_wrap=True)
     if alive and link.project_id and link.token:
         console.print(task_counts(link.url, link.token, link.project_id), soft_wrap=True)
 
