@@ -96,6 +96,7 @@ def test_own_folder_is_tightened(workspace, tmp_path):
         ('pid = "x"', "'pid' must be a whole number, not 'x'"),
         ("pid = true", "'pid' must be a whole number, not True"),
         ("url = 5", "'url' must be a string, not 5"),
+        ("pid = -1", "'pid' must be 0 or more, not -1"),
     ],
 )
 def test_damaged_credentials_are_one_line(workspace, line, expected):

@@ -68,6 +68,11 @@ def load_link(workspace: Path, url: str = "", token_env: str = "LABEL_STUDIO_API
                     f"{path}: '{key}' must be {kind}, not {value!r:.40}; fix it, or delete the "
                     f"file and run 'activelabel labelstudio up' again"
                 )
+            if wanted is int and value < 0:
+                raise ConfigError(
+                    f"{path}: '{key}' must be 0 or more, not {value}; fix it, or delete the "
+                    f"file and run 'activelabel labelstudio up' again"
+                )
             values[key] = value
         link = Link(**values)
     if url:
