@@ -280,13 +280,13 @@ def _seen_recall(ws: Workspace, data: StreamedPool) -> SeenRecall:
 
 def _stopping_set(ws: Workspace, data: StreamedPool) -> list[str]:
     """Texts of a fixed, seeded sample of pool headlines, the same every round."""
-    stored = ws.store.get("stopping_set")
+    stored = ws.store.get_json("stopping_set", list)
     if stored is None:
         rng = np.random.default_rng([ws.config.loop.seed, 7])
         chosen = sorted(rng.permutation(data.pool_ids)[:STOPPING_SET_SIZE].tolist())
         ws.store.set("stopping_set", json.dumps(chosen))
     else:
-        chosen = json.loads(stored)
+        chosen = stored
     texts = ws.store.texts(chosen)
     return [texts[i] for i in chosen]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -153,7 +153,8 @@ def run_simulation(
         (p.run, p.seed, p.step): (p, items, state)
         for p, items, state in ws.store.sim_points(plan.mode)
     }
-    _check_recipe(plan, [state for _, _, state in stored.values()])
+    learner_settings = model_recipe(ws)
+    _check_recipe(plan, [state for _, _, state in stored.values()], learner_settings)
     points: list[CurvePoint] = []
     for seed in plan.seeds:
         seed_rows, seed_seen = None, SeenRecall(data.n_classes)
@@ -232,7 +233,12 @@ def run_simulation(
                     counts,
                     time.perf_counter() - clock,
                 )
-                state = {**seen.state(), **plan.recipe, "learner": learner}
+                state = {
+                    **seen.state(),
+                    **plan.recipe,
+                    "learner": learner,
+                    MODEL_KEY: learner_settings,
+                }
                 if variant != "clean":
                     state["reviewed"] = data.ids[sorted(reviewed)].tolist()
                 ws.store.add_sim_point(point, data.ids[labelled].tolist(), state)
@@ -242,7 +248,19 @@ def run_simulation(
     return points
 
 
-def _check_recipe(plan: Plan, states: list[dict]) -> None:
+MODEL_KEY = "model"
+#: ``[model]`` keys that do not change what a curve measures
+NOT_RECIPE = ("device", "mode")
+
+
+def model_recipe(ws: Workspace) -> dict:
+    """The ``[model]`` settings a stored point was made with (the mode is stored apart)."""
+    return {k: v for k, v in asdict(ws.config.model).items() if k not in NOT_RECIPE}
+
+
+def _check_recipe(plan: Plan, states: list[dict], model: dict) -> None:
+    """Stored curves continue only with the settings they were made with (points from before
+    the ``[model]`` settings were stored are taken as they are)."""
     for state in states:
         for key, value in plan.recipe.items():
             stored = state.get(key, "random" if key == "cold_start" else 0.0)
@@ -250,6 +268,16 @@ def _check_recipe(plan: Plan, states: list[dict]) -> None:
                 raise ConfigError(
                     f"the workspace holds {plan.mode} curves made with {key} = {stored!r}, not "
                     f"{value!r}; run with the same setting, or add --fresh to start over"
+                )
+        made = state.get(MODEL_KEY)
+        if not isinstance(made, dict):
+            continue
+        for key in sorted(set(made) | set(model)):
+            if made.get(key) != model.get(key):
+                raise ConfigError(
+                    f"the workspace holds {plan.mode} curves made with model.{key} = "
+                    f"{made.get(key)!r}, but activelabel.toml now says {model.get(key)!r}; "
+                    f"restore the setting to continue them, or add --fresh to start over"
                 )
 
 

@@ -4,6 +4,7 @@ only superseded (a newer label for the same item) or retracted (deleted by the a
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sqlite3
@@ -21,6 +22,9 @@ from activelabel.faults import checkpoint
 
 SCHEMA_VERSION = 2
 STATE_NAME = "state.sqlite"
+CLASSES_KEY = "classes"  # the workspace's class names, in order, fixed at init
+#: seconds to wait for another process's write to finish before saying the file is busy
+BUSY_TIMEOUT = 30.0
 
 SCHEMA = """
 CREATE TABLE items (
@@ -143,9 +147,34 @@ REVIEW_SOURCE = "review"  # the source of a label a reviewer changed
 WRITE_PROBLEMS = ("full", "readonly", "read-only", "disk i/o", "unable to open")
 
 
+@functools.cache
+def _columns() -> dict[str, list[str]]:
+    """The columns of each table of :data:`SCHEMA`."""
+    db = sqlite3.connect(":memory:")
+    try:
+        db.executescript(SCHEMA)
+        return {t: [r[1] for r in db.execute(f"PRAGMA table_info({t})")] for t in TABLES}
+    finally:
+        db.close()
+
+
 def _write_problem(exc: sqlite3.Error) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and any(
         word in str(exc).lower() for word in WRITE_PROBLEMS
+    )
+
+
+def _busy(exc: sqlite3.Error) -> bool:
+    """Whether ``exc`` says another connection holds the file (not that it is damaged)."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
+def busy_message(path: Path) -> str:
+    return (
+        f"{path}: the state file is in use by another process (it held a write lock for more "
+        f"than {BUSY_TIMEOUT:g} s); the file is not damaged: wait for that command to finish, "
+        f"or stop it, then run this one again"
     )
 
 
@@ -262,8 +291,14 @@ class Store:
     # -- opening -----------------------------------------------------------------------------
 
     @classmethod
-    def create(cls, path: Path, items: Iterable[tuple[str, str, str | None, str]]) -> Store:
-        """A new state file with ``(ext_id, text, gold, split)`` items, written atomically."""
+    def create(
+        cls,
+        path: Path,
+        items: Iterable[tuple[str, str, str | None, str]],
+        classes: list[str] | None = None,
+    ) -> Store:
+        """A new state file with ``(ext_id, text, gold, split)`` items and the workspace's
+        ``classes`` (names, in order), written atomically."""
         if path.exists():
             raise StateError(f"{path} already exists; choose a new workspace folder")
         partial = path.with_suffix(".partial")
@@ -278,6 +313,10 @@ class Store:
                     db.executemany(
                         "INSERT INTO items (ext_id, text, gold, split) VALUES (?, ?, ?, ?)", items
                     )
+                    if classes is not None:
+                        db.execute(
+                            "INSERT INTO settings VALUES (?, ?)", (CLASSES_KEY, json.dumps(classes))
+                        )
                     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             finally:
                 db.close()
@@ -305,12 +344,19 @@ class Store:
                 f"{path}: state file missing; run 'activelabel init' for a new workspace"
             )
         try:
-            db = sqlite3.connect(path, timeout=30)
+            db = sqlite3.connect(path, timeout=BUSY_TIMEOUT)
             version = db.execute("PRAGMA user_version").fetchone()[0]
             problem = db.execute("PRAGMA quick_check").fetchone()[0]
             tables = {
                 row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
             }
+        except sqlite3.OperationalError as exc:
+            if _busy(exc):
+                raise StateError(busy_message(path)) from exc
+            raise StateError(
+                f"{path}: the state file is corrupt ({exc}); restore it from a backup "
+                f"(labels are also in Label Studio if you used it)"
+            ) from exc
         except sqlite3.DatabaseError as exc:
             raise StateError(
                 f"{path}: the state file is corrupt ({exc}); restore it from a backup "
@@ -337,6 +383,7 @@ class Store:
         store._migrate(version)
         if "reviews" not in tables:
             store._add_reviews_table()
+        store._check_columns()
         return store
 
     def _add_reviews_table(self) -> None:
@@ -345,6 +392,18 @@ class Store:
                 db.executescript(REVIEW_SCHEMA)
         except (StateError, sqlite3.OperationalError):
             pass  # a read-only state file: readable all the same; a review says what is wrong
+
+    def _check_columns(self) -> None:
+        """Every table has the columns this version reads (a dropped column is damage)."""
+        for table, wanted in _columns().items():
+            have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            lost = [c for c in wanted if c not in have]
+            if lost:
+                raise StateError(
+                    f"{self.path}: the table '{table}' lacks the column(s) "
+                    f"{', '.join(map(repr, lost))}; the state file is damaged: restore it from "
+                    f"a backup (labels are also in Label Studio if you used it)"
+                )
 
     def _migrate(self, version: int) -> None:
         """Bring an older state file up to this version, all steps in one transaction."""
@@ -374,6 +433,8 @@ class Store:
                 self.db.execute("BEGIN IMMEDIATE")
                 yield self.db
         except sqlite3.OperationalError as exc:
+            if _busy(exc):
+                raise StateError(busy_message(self.path)) from exc
             if _write_problem(exc):
                 raise StateError(sqlite_problem(self.path, exc)) from exc
             raise
@@ -654,23 +715,36 @@ class Store:
         )
         records = []
         for row in rows:
-            arm = json.loads(row[10]) if row[10] else {}
-            records.append(
-                RoundRecord(
-                    *row[:7],
-                    _evaluation(row[7]),
-                    _evaluation(row[8]),
-                    row[9],
-                    random_arm_labels=arm.get("n_labels", 0),
-                    random_arm=Evaluation.from_dict(arm["evaluation"])
-                    if arm.get("evaluation")
-                    else None,
-                    stopping_predictions=json.loads(row[11]) if row[11] else None,
-                    label_watermark=row[12],
-                    training=json.loads(row[13]) if row[13] else None,
+            with self._damaged(f"round {row[0]}"):
+                arm = json.loads(row[10]) if row[10] else {}
+                records.append(
+                    RoundRecord(
+                        *row[:7],
+                        _evaluation(row[7]),
+                        _evaluation(row[8]),
+                        row[9],
+                        random_arm_labels=arm.get("n_labels", 0),
+                        random_arm=Evaluation.from_dict(arm["evaluation"])
+                        if arm.get("evaluation")
+                        else None,
+                        stopping_predictions=json.loads(row[11]) if row[11] else None,
+                        label_watermark=row[12],
+                        training=json.loads(row[13]) if row[13] else None,
+                    )
                 )
-            )
         return records
+
+    @contextmanager
+    def _damaged(self, what: str) -> Iterator[None]:
+        """A stored value that does not parse is damage, named with ``what`` and the file."""
+        try:
+            yield
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            detail = _clip(" ".join(str(exc).split()))
+            raise StateError(
+                f"{self.path}: the stored {what} is damaged ({detail}); restore the state file "
+                f"from a backup (labels are also in Label Studio if you used it)"
+            ) from exc
 
     def next_round(self) -> int:
         last = self.db.execute("SELECT max(round) FROM rounds").fetchone()[0]
@@ -797,8 +871,9 @@ class Store:
         for run, seed, step, n, m, ev, counts, items, wall, state in self.db.execute(
             query + " ORDER BY mode, run, seed, step", args
         ):
-            point = CurvePoint(run, seed, step, n, m, _evaluation(ev), json.loads(counts), wall)
-            out.append((point, json.loads(items), json.loads(state)))
+            with self._damaged(f"simulation point {run!r} seed {seed} step {step}"):
+                point = CurvePoint(run, seed, step, n, m, _evaluation(ev), json.loads(counts), wall)
+                out.append((point, json.loads(items), json.loads(state)))
         return out
 
     def delete_sim_points(self, mode: str) -> int:
@@ -920,9 +995,35 @@ class Store:
         row = self.db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
         return row[0] if row else default
 
+    def get_json(self, key: str, kind: type) -> object | None:
+        """The setting ``key`` parsed as JSON of type ``kind`` (None when not set)."""
+        raw = self.get(key)
+        if raw is None:
+            return None
+        with self._damaged(f"setting '{key}'"):
+            value = json.loads(raw)
+            if not isinstance(value, kind):
+                raise ValueError(f"not a JSON {kind.__name__}")
+            return value
+
     def set(self, key: str, value: str) -> None:
         with self.transaction() as db:
             db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, value))
+
+    def classes(self) -> list[str] | None:
+        """The class names fixed at init, in order (None in a state file from before they
+        were stored)."""
+        names = self.get_json(CLASSES_KEY, list)
+        if names is not None and not all(isinstance(n, str) for n in names):
+            with self._damaged(f"setting '{CLASSES_KEY}'"):
+                raise ValueError("class names must be strings")
+        return names
+
+    def evaluation_sizes(self) -> set[int]:
+        """The numbers of classes of every stored evaluation (rounds and simulation points)."""
+        sizes = {len(r.evaluation.per_class_total) for r in self.rounds() if r.evaluation}
+        sizes |= {len(p.evaluation.per_class_total) for p, _, _ in self.sim_points()}
+        return sizes
 
 
 def _json(evaluation: Evaluation | None) -> str | None:
@@ -930,7 +1031,16 @@ def _json(evaluation: Evaluation | None) -> str | None:
 
 
 def _evaluation(text: str | None) -> Evaluation | None:
-    return None if text is None else Evaluation.from_dict(json.loads(text))
+    if text is None:
+        return None
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("an evaluation must be a JSON object")
+    return Evaluation.from_dict(data)
+
+
+def _clip(text: str, size: int = 60) -> str:
+    return text if len(text) <= size else text[: size - 3] + "..."
 
 
 def _sorted_ids(ids: Iterable[int]) -> list[int]:

@@ -151,7 +151,7 @@ def simulate_command(
         raise ConfigError("--review draws noisy labels with reviews: give --noise too, e.g. 0.1")
     if len(plan.sizes) < 1:
         raise ConfigError("the schedule is empty")
-    with ws.lock():
+    with ws.lock("a simulation"):
         if fresh:
             validate(ws, plan)  # nothing is deleted for a plan that cannot run
             ws.store.delete_sim_points(plan.mode)

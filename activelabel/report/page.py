@@ -43,8 +43,8 @@ def _env() -> jinja2.Environment:
 
 
 def _md(text: object) -> str:
-    """``text`` for a markdown table cell."""
-    return str(text).replace("|", "\\|")
+    """``text`` for a markdown table cell: on one line, ``|`` escaped."""
+    return " ".join(str(text).split()).replace("|", "\\|")
 
 
 def _pct(value: float | None, digits: int = 1) -> str:
@@ -213,13 +213,10 @@ def _seeds(points: Sequence[CurvePoint], mode: str) -> int:
     return len({p.seed for p in points if p.mode == mode})
 
 
-def _figures(page: Path | str) -> set[str]:
-    """The PNG names a report page shows (of a page file, if it exists, or of page text)."""
-    if isinstance(page, Path):
-        if not page.is_file():
-            return set()
-        page = page.read_text(encoding="utf-8", errors="replace")
-    return {html.unescape(n) for n in re.findall(r'<img src="([^"/\\]+\.png)"', page)}
+def _figures(page: str) -> set[str]:
+    """The PNG names the report page just rendered shows."""
+    names = {html.unescape(n) for n in re.findall(r'<img src="([^"/\\]+\.png)"', page)}
+    return {n for n in names if _own_name(n)}
 
 
 def _default_confusion_points(points: Sequence[CurvePoint], mode: str) -> list[CurvePoint]:
@@ -451,8 +448,14 @@ def write_report(
     rare_class: int | None = None,
     confusion_points: Sequence[CurvePoint] | None = None,
     sections: Sequence[ReportSection] = (),
+    overwrite: bool = False,
 ) -> Path:
     """Write the report (PNG figures, ``index.html``, ``summary.md``) into ``out_dir``.
+
+    ``out_dir`` must be new, empty or an earlier report's folder (it holds :data:`MANIFEST`);
+    ``overwrite`` allows another folder (files of the same names are replaced, others kept).
+    Of an earlier report, only the files its manifest names that this one does not write are
+    deleted.
 
     ``points`` are learning-curve points of one or more runs (the baseline is the run named
     "random"), seeds and modes. ``confusion_points`` picks the points shown as confusion
@@ -463,7 +466,7 @@ def write_report(
     points = list(points)
     _check(points, len(class_names), corpus_counts, rare_class)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    earlier = _claim(out_dir, overwrite)
     rare = S.pick_rare_class(points, corpus_counts, rare_class)
     colours = F.run_colours(S.runs_of(points))
     inp = _Input(out_dir, points, class_names, colours, chance, corpus_counts, rare)
@@ -486,9 +489,66 @@ def write_report(
     }
     page = _env().get_template("index.html.j2").render(data)
     index = out_dir / "index.html"
-    for stale in _figures(index) - _figures(page):  # an earlier report's figures go
-        (out_dir / stale).unlink(missing_ok=True)
+    written = {"index.html", "summary.md"} | _figures(page)
     index.write_text(page, encoding="utf-8")
     summary = _env().get_template("summary.md.j2").render(data)
     (out_dir / "summary.md").write_text(summary.rstrip() + "\n", encoding="utf-8")
+    _write_manifest(out_dir, written)
+    for stale in sorted(earlier - written):  # an earlier report's own figures go
+        _remove_own(out_dir, stale)
     return index
+
+
+MANIFEST = ".activelabel-report.json"
+"""The list of files a report wrote into its folder: the only files a later report deletes."""
+
+
+def _claim(out_dir: Path, overwrite: bool) -> set[str]:
+    """Make sure the report may write into ``out_dir`` (creating it); returns the files the
+    earlier report there wrote (from its manifest)."""
+    import json
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ReportError(f"--out {out_dir} is a file, not a folder; choose a folder")
+    manifest = out_dir / MANIFEST
+    if manifest.is_file():
+        try:
+            names = json.loads(manifest.read_text(encoding="utf-8")).get("files", [])
+        except (ValueError, AttributeError):
+            names = []
+        return {n for n in names if isinstance(n, str) and _own_name(n)}
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
+        example = sorted(p.name for p in out_dir.iterdir())[0]
+        raise ReportError(
+            f"{out_dir} already holds files that no report wrote (e.g. {example!r}); choose a "
+            f"new or empty --out folder, or add --overwrite to write the report there (its "
+            f"index.html and summary.md are replaced, nothing else is deleted)"
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return set()
+
+
+def _own_name(name: str) -> bool:
+    """A name a report gives its figures: a plain ``.png`` file name inside the folder."""
+    return (
+        name.endswith(".png")
+        and name == Path(name).name
+        and not name.startswith(".")
+        and "/" not in name
+        and "\\" not in name
+        and name.isprintable()
+    )
+
+
+def _write_manifest(out_dir: Path, names: set[str]) -> None:
+    import json
+
+    text = json.dumps({"written_by": "activelabel report", "files": sorted(names)}, indent=1)
+    (out_dir / MANIFEST).write_text(text + "\n", encoding="utf-8")
+
+
+def _remove_own(out_dir: Path, name: str) -> None:
+    """Delete the earlier report's figure ``name``, a regular file directly in ``out_dir``."""
+    path = out_dir / name
+    if path.parent == out_dir and path.is_file() and not path.is_symlink():
+        path.unlink(missing_ok=True)
