@@ -14,8 +14,8 @@ import tomli_w
 
 from activelabel.annotators.registry import ANNOTATORS
 from activelabel.errors import ConfigError
-from activelabel.model.prior import TOPIC_VECTORS
-from activelabel.model.registry import MODES
+from activelabel.model.names import MODE_NAMES as MODES
+from activelabel.model.names import TOPIC_VECTORS
 from activelabel.model.settings import ModelSettings
 
 CONFIG_NAME = "activelabel.toml"

@@ -9,7 +9,6 @@ import click
 from activelabel.cli.app import cli
 from activelabel.cli.ui import console, percent, phases
 from activelabel.export import FORMATS
-from activelabel.workspace import Workspace
 
 WorkspaceArg = click.argument(
     "workspace", type=click.Path(exists=True, file_okay=False, path_type=Path)
@@ -61,6 +60,7 @@ def labels_command(
     """Write the labelled headlines of WORKSPACE to OUTPUT: id, text, label and where the
     label came from (source, annotator, round, Label Studio task and annotation ids, when)."""
     from activelabel.export import export_labels
+    from activelabel.workspace import Workspace
 
     ws = Workspace.open(workspace)
     result = export_labels(ws, output, fmt, include_test=include_test, overwrite=overwrite)
@@ -105,6 +105,7 @@ def predictions_command(
     pick a --min-confidence that is right often enough."""
     from activelabel.errors import ActiveLabelError
     from activelabel.export import export_predictions, push_for_review
+    from activelabel.workspace import Workspace
 
     if output is None and not to_labelstudio:
         raise click.UsageError("give an OUTPUT file or folder, or --to-labelstudio")

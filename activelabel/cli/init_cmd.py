@@ -19,7 +19,6 @@ from activelabel.config import (
 )
 from activelabel.corpus import load_taxonomy
 from activelabel.errors import ConfigError
-from activelabel.init import create_workspace, parse_labels
 
 
 @cli.command("init")
@@ -137,6 +136,8 @@ def init_command(
     annotator: str,
 ) -> None:
     """Create WORKSPACE: the corpus split into pool and test set, classes, settings."""
+    from activelabel.init import create_workspace, parse_labels
+
     classes = parse_labels(labels, load_taxonomy(taxonomy).names) if labels.strip() else []
     config = Config(
         corpus=CorpusConfig(

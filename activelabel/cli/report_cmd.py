@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from activelabel.cli.app import cli
 from activelabel.cli.ui import console
-from activelabel.coverage import never_hit_note
 from activelabel.errors import ActiveLabelError
-from activelabel.live import live_notes, live_points
-from activelabel.workspace import Workspace
+
+if TYPE_CHECKING:
+    from activelabel.workspace import Workspace
 
 MODE_NAMES = {
     "frozen": "frozen encoder + logistic head",
@@ -49,6 +50,8 @@ def report_command(workspace: Path, out: Path | None, source: str, overwrite: bo
 
     A report deletes only the figures its own earlier run listed in the folder's
     .activelabel-report.json, never other files."""
+    from activelabel.workspace import Workspace
+
     page = report_of(Workspace.open(workspace), workspace, out, source, overwrite)
     console.print(f"Report: {page}")
 
@@ -61,6 +64,8 @@ def report_of(
     overwrite: bool = False,
 ) -> Path:
     """Write the report of ``ws`` into ``out`` (default ``WORKSPACE/report``); returns the page."""
+    from activelabel.coverage import never_hit_note
+    from activelabel.live import live_notes, live_points
     from activelabel.report import write_report
 
     stored = ws.store.sim_points() if source != "rounds" else []

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from activelabel.annotators import make_annotator
 from activelabel.cli.app import cli
 from activelabel.cli.status_cmd import print_status
 from activelabel.cli.ui import console, percent, phases
-from activelabel.workspace import Workspace
+
+if TYPE_CHECKING:
+    from activelabel.workspace import Workspace
 
 
 def pull_summary(ws: Workspace, annotator, result, skipped_before: set[int]) -> str:
@@ -52,7 +54,9 @@ def round_command(workspace: Path, rounds: int, batch_size: int | None, force: b
     with the workspace's strategy and sends it to the annotators. Round 0 evaluates the
     untrained model. A round that is interrupted can simply be run again.
     """
+    from activelabel.annotators import make_annotator
     from activelabel.loop import run_round
+    from activelabel.workspace import Workspace
 
     ws = Workspace.open(workspace)
     annotator = make_annotator(ws)

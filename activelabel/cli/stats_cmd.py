@@ -7,8 +7,6 @@ from rich.table import Table
 
 from activelabel.cli.app import cli
 from activelabel.cli.ui import console
-from activelabel.corpus import load_corpus
-from activelabel.corpus.stats import label_stats
 
 
 @cli.command("stats")
@@ -18,6 +16,9 @@ from activelabel.corpus.stats import label_stats
 def stats_command(corpus: str, text_column: str, label_column: str) -> None:
     """Counts and shares per label, and mean ± sd headline length in words, of CORPUS
     (a built-in name or a file)."""
+    from activelabel.corpus import load_corpus
+    from activelabel.corpus.stats import label_stats
+
     loaded = load_corpus(corpus, text_column, label_column)
     table = Table(title=f"{loaded.name}: {len(loaded)} records")
     for column in ("label", "count", "share", "words mean", "words sd"):

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
 
 from activelabel.cli.app import cli
 from activelabel.cli.ui import console, percent
-from activelabel.coverage import never_hit_note
-from activelabel.stopping import stop_signal
-from activelabel.workspace import Workspace
+
+if TYPE_CHECKING:
+    from activelabel.workspace import Workspace
 
 SATISFACTORY = 5 / 6  # the original study: 5 or 6 of 6 test headlines right
 
@@ -79,6 +80,9 @@ def print_status(ws: Workspace) -> None:
             f"{r.wall_seconds:.0f} s",
         )
     console.print(table)
+    from activelabel.coverage import never_hit_note
+    from activelabel.stopping import stop_signal
+
     missing = never_hit_note(ws)
     if missing:
         console.print(f"[yellow]{missing[0].upper()}{missing[1:]}[/]", highlight=False)
@@ -147,4 +151,6 @@ def status_command(workspace: Path) -> None:
     trained on (labels, topic descriptions, pseudo-labels from the pool, which are never
     stored as labels), wall time, the topics no label has hit yet, and a suggestion whether to
     keep labelling."""
+    from activelabel.workspace import Workspace
+
     print_status(Workspace.open(workspace))

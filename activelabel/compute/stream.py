@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from activelabel.model.base import Prediction
+from activelabel.model.prediction import Prediction
 
 SAMPLE_SIZE = 20_000  # rows whose embeddings a round keeps for diversity/balance strategies
 CHUNK_SIZE = 8_192  # items read from the store and scored at a time

@@ -21,15 +21,10 @@ from activelabel.model.encoder import (
     pick_device,
     set_threads,
 )
+from activelabel.model.prediction import Prediction
 from activelabel.model.settings import ModelSettings
 
 Progress = Callable[[int], None]  # called with the number of items just processed
-
-
-@dataclass
-class Prediction:
-    probabilities: np.ndarray  # (n, n_classes)
-    embeddings: np.ndarray  # (n, dim), L2-normalised sentence embeddings
 
 
 def class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:

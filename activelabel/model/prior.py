@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from activelabel.model.base import TopicDescription, class_weights
+from activelabel.model.names import TOPIC_VECTORS
 from activelabel.strategies._common import unit_rows
 from activelabel.strategies.cold_start import zero_shot_probabilities
 
 if TYPE_CHECKING:
     from activelabel.corpus.taxonomy import Topic
 
-TOPIC_VECTORS = ("keywords", "prompt")
 
 ZERO_SHOT_TEMPERATURE = 0.05
 

@@ -1,4 +1,5 @@
-"""Model modes by name: adding a mode is one module plus one line here."""
+"""Model modes by name: adding a mode is one module plus one line here and
+one in ``model.names``."""
 
 from __future__ import annotations
 

@@ -1,14 +1,27 @@
 """Label review: out-of-sample probabilities by K-fold with the round's learner, cleanlab's
-ranking of the labels, and review tasks whose answers confirm or supersede a label."""
+ranking of the labels, and review tasks whose answers confirm or supersede a label.
 
-from activelabel.review.folds import DEFAULT_FOLDS, TooFewLabels, check_folds, out_of_sample
-from activelabel.review.rank import (
-    DEFAULT_METHOD,
-    METHODS,
-    Ranking,
-    rank_labels,
-    self_confidence_order,
-)
+The names below load on first use: the command line reads the ranking methods from ``rank``
+without loading the learners behind ``folds``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from activelabel.lazy import lazy_attributes
+
+_WHERE = {
+    "DEFAULT_FOLDS": "folds",
+    "DEFAULT_METHOD": "rank",
+    "METHODS": "rank",
+    "Ranking": "rank",
+    "TooFewLabels": "folds",
+    "check_folds": "folds",
+    "out_of_sample": "folds",
+    "rank_labels": "rank",
+    "self_confidence_order": "rank",
+}
 
 __all__ = [
     "DEFAULT_FOLDS",
@@ -21,3 +34,16 @@ __all__ = [
     "rank_labels",
     "self_confidence_order",
 ]
+
+if TYPE_CHECKING:
+    from activelabel.review.folds import DEFAULT_FOLDS, TooFewLabels, check_folds, out_of_sample
+    from activelabel.review.rank import (
+        DEFAULT_METHOD,
+        METHODS,
+        Ranking,
+        rank_labels,
+        self_confidence_order,
+    )
+
+
+__getattr__ = lazy_attributes(__name__, _WHERE)
