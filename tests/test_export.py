@@ -9,14 +9,9 @@ import numpy as np
 import pytest
 
 from activelabel.corpus import load_corpus
-from activelabel.export import (
-    LABEL_COLUMNS,
-    PREDICTION_COLUMNS,
-    ExportError,
-    export_labels,
-    export_predictions,
-    resolve_format,
-)
+from activelabel.export.formats import ExportError, resolve_format
+from activelabel.export.labels import LABEL_COLUMNS, export_labels
+from activelabel.export.predictions import PREDICTION_COLUMNS, export_predictions
 from activelabel.workspace import Workspace
 from tests.cli import configure, run
 from tests.conftest import write_corpus as write_conftest_corpus
@@ -142,7 +137,7 @@ def test_clashing_test_ids_keep_their_prefix(tmp_path, tiny_model):
     path = make_workspace(tmp_path / "ws", pool, tiny_model, "--test", str(test))
     assert run("round", str(path), "--rounds", "2").exit_code == 0
     ws = Workspace.open(path)
-    from activelabel.export import label_rows
+    from activelabel.export.labels import label_rows
 
     ids = [r["id"] for r in label_rows(ws, include_test=True)]
     assert "test:r1" in ids and len(ids) == len(set(ids))
@@ -327,7 +322,7 @@ def test_export_streams_the_pool_in_chunks(labelled, tmp_path, monkeypatch, pool
     ws = Workspace.open(labelled)
     whole = export_predictions(ws, tmp_path / "whole.csv")  # one chunk: 55 < CHUNK_SIZE
     assert pool_loads["chunks"] == [55] and pool_loads["items"] == []
-    monkeypatch.setattr("activelabel.export.CHUNK_SIZE", 7)
+    monkeypatch.setattr("activelabel.export.predictions.CHUNK_SIZE", 7)
     pool_loads["chunks"].clear()
 
     out = tmp_path / name

@@ -8,7 +8,7 @@ import click
 
 from activelabel.cli.app import cli
 from activelabel.cli.ui import console, percent, phases
-from activelabel.export import FORMATS
+from activelabel.export.formats import FORMATS
 
 WorkspaceArg = click.argument(
     "workspace", type=click.Path(exists=True, file_okay=False, path_type=Path)
@@ -59,7 +59,7 @@ def labels_command(
 ) -> None:
     """Write the labelled headlines of WORKSPACE to OUTPUT: id, text, label and where the
     label came from (source, annotator, round, Label Studio task and annotation ids, when)."""
-    from activelabel.export import export_labels
+    from activelabel.export.labels import export_labels
     from activelabel.workspace import Workspace
 
     ws = Workspace.open(workspace)
@@ -104,7 +104,7 @@ def predictions_command(
     runner-up (top2, top2_confidence). The model is checked on the test set first, so you can
     pick a --min-confidence that is right often enough."""
     from activelabel.errors import ActiveLabelError
-    from activelabel.export import export_predictions, push_for_review
+    from activelabel.export.predictions import export_predictions
     from activelabel.workspace import Workspace
 
     if output is None and not to_labelstudio:
@@ -119,6 +119,7 @@ def predictions_command(
     if to_labelstudio:
         # connect before training, so that a missing server is reported at once
         from activelabel.integrations.labelstudio.annotator import LabelStudioAnnotator
+        from activelabel.integrations.labelstudio.prediction_review import push_for_review
 
         annotator = LabelStudioAnnotator.for_workspace(ws)
     with phases() as phase:

@@ -122,7 +122,7 @@ def serve_command(
     serving.start()  # before registering: Label Studio checks /health right away
     threading.Thread(target=train, daemon=True).start()
     signal.signal(signal.SIGTERM, _interrupt)
-    registered: tuple[int, int] | None = None
+    registered = None
     try:
         if connect:
             registered = _register(ws, url, secret)
@@ -142,77 +142,28 @@ def serve_command(
         server.shutdown()
         server.server_close()
         if registered is not None:
-            _unregister(ws, *registered)
+            _unregister(ws, registered)
 
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _register(ws, url: str, secret: str) -> tuple[int, int]:
-    """Register ``url`` as ML backend (basic auth) and webhook (Authorization header) of the
-    workspace's project, replacing earlier registrations of the same URL; returns their ids."""
-    from activelabel.integrations.labelstudio.annotator import LabelStudioAnnotator
-    from activelabel.integrations.labelstudio.backend import BASIC_USER, basic_auth
-    from activelabel.integrations.labelstudio.client import call
+def _register(ws, url: str, secret: str):
+    from activelabel.integrations.labelstudio.registration import register
 
-    annotator = LabelStudioAnnotator.for_workspace(ws)
-    client, project = annotator.client, annotator.project_id
-    backends = call(
-        client, "listing ML backends", lambda: client.ml.list(project=project), read=True
-    )
-    for old in backends:
-        if old.url.rstrip("/") == url:
-            call(client, "removing an old ML backend", lambda old=old: client.ml.delete(id=old.id))
-    backend = call(
-        client,
-        "adding the ML backend",
-        lambda: client.ml.create(
-            url=url,
-            project=project,
-            title="activelabel",
-            is_interactive=False,
-            auth_method="BASIC_AUTH",
-            basic_auth_user=BASIC_USER,
-            basic_auth_pass=secret,
-        ),
-    )
-    # Label Studio adds a webhook to URL/webhook with every ML backend, without the secret:
-    # it is replaced by one that carries it
-    hooks = call(
-        client, "listing webhooks", lambda: client.webhooks.list(project=project), read=True
-    )
-    for old in hooks:
-        if old.url.rstrip("/") == f"{url}/webhook":
-            call(client, "removing an old webhook", lambda old=old: client.webhooks.delete(old.id))
-    hook = call(
-        client,
-        "adding the webhook",
-        lambda: client.webhooks.create(
-            url=f"{url}/webhook",
-            project=project,
-            send_payload=False,
-            actions=["ANNOTATION_CREATED", "ANNOTATION_UPDATED"],
-            headers={"Authorization": basic_auth(secret)},
-        ),
-    )
-    say(f"Registered {url} as ML backend and webhook of project {project}")
-    return int(backend.id), int(hook.id)
+    registration = register(ws, url, secret)
+    say(f"Registered {url} as ML backend and webhook of project {registration.project_id}")
+    return registration
 
 
-def _unregister(ws, backend_id: int, hook_id: int) -> None:
-    """Remove the ML backend and webhook that :func:`_register` added (best effort: a server
-    that is gone cannot be told)."""
+def _unregister(ws, registration) -> None:
+    """Best effort: a server that is gone cannot be told."""
     from activelabel.errors import ActiveLabelError
-    from activelabel.integrations.labelstudio.client import call, connect
-    from activelabel.integrations.labelstudio.link import load_link
+    from activelabel.integrations.labelstudio.registration import unregister
 
-    config = ws.config.labelstudio
-    link = load_link(ws.path, config.url, config.token_env)
     try:
-        client = connect(link.url, link.token)
-        call(client, "removing the ML backend", lambda: client.ml.delete(id=backend_id))
-        call(client, "removing the webhook", lambda: client.webhooks.delete(hook_id))
+        unregister(ws, registration)
     except ActiveLabelError as exc:
         say(f"[yellow]warning:[/] could not unregister from Label Studio: {escape(str(exc))}")
         return

@@ -7,8 +7,8 @@ import tomllib
 
 import pytest
 
-from activelabel.export import reviewed
 from activelabel.integrations.labelstudio.link import Link, credentials_path, save_link
+from activelabel.integrations.labelstudio.prediction_review import reviewed
 from activelabel.workspace import Workspace
 from tests.cli import run
 
