@@ -18,13 +18,6 @@ class Evaluation:
     per_class_total: list[int]
     confusion: list[list[int]]  # confusion[true][predicted]
 
-    @property
-    def per_class_recall(self) -> np.ndarray:
-        correct = np.asarray(self.per_class_correct, dtype=float)
-        total = np.asarray(self.per_class_total, dtype=float)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(total > 0, correct / total, np.nan)
-
     def to_dict(self) -> dict:
         return asdict(self)
 

@@ -4,8 +4,8 @@ Each curve is a sequence of rounds run by the same engine as ``activelabel round
 labels so far, evaluate, select the next batch. For a given seed every strategy starts from the
 same seed set (the cold start, round 0) and follows the same schedule of label counts, so curves
 differ only by what the strategies picked; a strategy may also run with the plain learner
-(:mod:`activelabel.arms`), from the same seed set, to show the model's gain. Every point is
-stored as soon as it is measured; running the simulation again continues where it stopped.
+(:mod:`activelabel.learner_variants`), from the same seed set, to show the model's gain. Every
+point is stored as soon as it is measured; running the simulation again continues where it stopped.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from activelabel.arms import PLAIN_SETTINGS, run_name
 from activelabel.engine import SeenRecall, Trainer, pick, selection_rng
 from activelabel.engine.training import informed
 from activelabel.errors import ActiveLabelError, ConfigError
 from activelabel.evaluation import CurvePoint
+from activelabel.learner_variants import PLAIN_SETTINGS, run_name
 from activelabel.strategies import make_strategy
 from activelabel.workspace import Workspace
 
@@ -51,7 +51,8 @@ class Plan:
     mode: str
     cold_start: str = "random"
     random_share: float = 0.0  # part of each batch drawn at random, as in live rounds
-    plain: tuple[str, ...] = ()  # strategies also run with the plain learner (activelabel.arms)
+    # strategies also run with the plain learner (activelabel.learner_variants)
+    plain: tuple[str, ...] = ()
     noise: float = 0.0  # share of the oracle's answers that are wrong (noisy label curves)
     review_every: int = 0  # with noise: a label review every N steps (0: none)
 

@@ -469,9 +469,6 @@ class Store:
         )
         return {(split, gold): n for split, gold, n in rows}
 
-    def count_items(self, split: str) -> int:
-        return self.db.execute("SELECT count(*) FROM items WHERE split = ?", (split,)).fetchone()[0]
-
     def item_chunks(
         self, split: str, size: int = 10_000, exclude: np.ndarray | None = None
     ) -> Iterator[tuple[np.ndarray, list[str]]]:
@@ -542,13 +539,6 @@ class Store:
     def active_labels(self) -> dict[int, str]:
         rows = self.db.execute("SELECT item_id, label FROM labels WHERE status = 'active'")
         return dict(rows.fetchall())
-
-    def label_history(self, item_id: int) -> list[tuple]:
-        return self.db.execute(
-            "SELECT label, source, annotator, round, task_id, annotation_id, status FROM labels "
-            "WHERE item_id = ? ORDER BY id",
-            (item_id,),
-        ).fetchall()
 
     def apply_labels(
         self,
@@ -690,13 +680,6 @@ class Store:
             "SELECT l.label, l.labelled_at, s.predicted FROM labels l "
             "LEFT JOIN selections s ON s.item_id = l.item_id WHERE l.status = 'active'"
         ).fetchall()
-
-    def active_labels_from(self, source: str) -> set[int]:
-        """Items whose active label came from ``source`` (e.g. 'labelstudio')."""
-        rows = self.db.execute(
-            "SELECT item_id FROM labels WHERE status = 'active' AND source = ?", (source,)
-        )
-        return {item for (item,) in rows}
 
     def pushed_with_gold(self) -> list[tuple[int, int, str | None]]:
         """(item id, round, gold label) of every pushed selection, in round and rank order."""

@@ -72,3 +72,12 @@ def write_corpus(
 @pytest.fixture
 def small_corpus(tmp_path) -> Path:
     return write_corpus(tmp_path / "corpus.csv")
+
+
+def label_history(store, item_id: int) -> list[tuple]:
+    """Every label an item has had, oldest first, with its provenance and status."""
+    return store.db.execute(
+        "SELECT label, source, annotator, round, task_id, annotation_id, status FROM labels "
+        "WHERE item_id = ? ORDER BY id",
+        (item_id,),
+    ).fetchall()

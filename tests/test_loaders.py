@@ -66,7 +66,7 @@ def test_dataset_folder_with_class_label_feature(tmp_path):
 def test_unlabelled_file_has_no_labels(tmp_path):
     (tmp_path / "u.csv").write_text("text\nfirst\nsecond\n", encoding="utf-8")
     corpus = load_corpus_file(tmp_path / "u.csv")
-    assert corpus.labels == [None, None] and not corpus.is_labelled
+    assert corpus.labels == [None, None]
 
 
 @pytest.mark.parametrize(

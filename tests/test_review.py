@@ -9,6 +9,7 @@ from activelabel.review import rank_labels, self_confidence_order
 from activelabel.store import NewLabel, ReviewAnswer, ReviewFlag
 from activelabel.workspace import Workspace
 from tests.cli import init_workspace, run
+from tests.conftest import label_history
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ def test_oracle_review_changes_and_confirms_labels_once(workspace):
         assert (review.outcome == "changed") == (review.item_id in flipped)
         assert review.reason.startswith("Suspected:") and review.suggested != review.label
     changed = next(r for r in reviews if r.outcome == "changed")
-    history = ws.store.label_history(changed.item_id)
+    history = label_history(ws.store, changed.item_id)
     assert [(h[0], h[1], h[6]) for h in history] == [
         (changed.label, "import", "superseded"),
         (gold[changed.item_id], "review", "active"),

@@ -143,8 +143,8 @@ def test_random_with_the_plain_model_beside_the_learner(workspace):
 
 
 def test_the_plain_learner_trains_without_descriptions_or_pseudo_labels(workspace):
-    from activelabel.arms import PLAIN_SETTINGS, parse_run, run_name
     from activelabel.engine import Trainer
+    from activelabel.learner_variants import PLAIN_SETTINGS, parse_run, run_name
 
     ws = Workspace.open(workspace)
     pool = ws.store.items("pool")

@@ -31,7 +31,7 @@ def test_item_chunks_stream_the_split_in_order_without_excluded_ids(workspace):
     expected = [item for item in pool if item.id not in set(excluded.tolist())]
     assert ids.tolist() == [item.id for item in expected]
     assert texts == [item.text for item in expected]
-    assert ws.store.count_items("pool") == len(pool)
+    assert len(ws.store.item_ids("pool")) == len(pool)
     assert ws.store.item_ids("pool").tolist() == [item.id for item in pool]
     assert ws.store.texts([pool[3].id, -1]) == {pool[3].id: pool[3].text}
     test_id = ws.store.items("test")[0].id

@@ -10,16 +10,10 @@ import click
 from activelabel.cli.app import cli
 from activelabel.cli.ui import console
 from activelabel.errors import ActiveLabelError
+from activelabel.model.names import mode_label
 
 if TYPE_CHECKING:
     from activelabel.workspace import Workspace
-
-MODE_NAMES = {
-    "frozen": "frozen encoder + logistic head",
-    "finetune": "fine-tuned encoder",
-    "setfit": "SetFit (contrastive fine-tuning + logistic head)",
-    "auto": "model chosen per step by cross-validation",
-}
 
 
 @cli.command("report")
@@ -64,8 +58,8 @@ def report_of(
     overwrite: bool = False,
 ) -> Path:
     """Write the report of ``ws`` into ``out`` (default ``WORKSPACE/report``); returns the page."""
-    from activelabel.coverage import never_hit_note
     from activelabel.live import live_notes, live_points
+    from activelabel.never_hit import never_hit_note
     from activelabel.report import write_report
 
     stored = ws.store.sim_points() if source != "rounds" else []
@@ -89,7 +83,7 @@ def report_of(
         f"corpus: {ws.config.corpus.source} — pool {sum(1 for _ in ws.store.items('pool'))}, "
         f"test {len(ws.store.items('test'))}",
         f"model: {ws.config.model.name}; modes: "
-        + ", ".join(sorted({MODE_NAMES.get(p.mode, p.mode) for p in points})),
+        + ", ".join(sorted({mode_label(p.mode) for p in points})),
         f"seeds: {', '.join(map(str, seeds))}",
     ]
     if live:
@@ -128,7 +122,7 @@ def seed_set_notes(stored: list) -> list[str]:
         recipe = (state.get("cold_start", "random"), state.get("random_share", 0.0))
         recipes.setdefault(point.mode, set()).add(recipe)
     return [
-        f"{MODE_NAMES.get(mode, mode)}: seed sets by cold start "
+        f"{mode_label(mode)}: seed sets by cold start "
         + ", ".join(f"'{cold}' (random share {share:g})" for cold, share in sorted(found))
         for mode, found in sorted(recipes.items())
     ]

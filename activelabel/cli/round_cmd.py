@@ -49,8 +49,8 @@ def pull_summary(ws: Workspace, annotator, result, skipped_before: set[int]) -> 
 def round_command(workspace: Path, rounds: int, batch_size: int | None, force: bool) -> None:
     """Run active-learning rounds on WORKSPACE.
 
-    Each round pulls the labels made since the last one, fine-tunes the model from the
-    pre-trained weights on every label, evaluates it on the test set, selects the next batch
+    Each round pulls the labels made since the last one, trains the workspace's model
+    (model.mode) on every label, evaluates it on the test set, selects the next batch
     with the workspace's strategy and sends it to the annotators. Round 0 evaluates the
     untrained model. A round that is interrupted can simply be run again.
     """

@@ -80,7 +80,7 @@ def print_status(ws: Workspace) -> None:
             f"{r.wall_seconds:.0f} s",
         )
     console.print(table)
-    from activelabel.coverage import never_hit_note
+    from activelabel.never_hit import never_hit_note
     from activelabel.stopping import stop_signal
 
     missing = never_hit_note(ws)

@@ -31,9 +31,5 @@ class Corpus:
     def labels(self) -> list[str | None]:
         return [r.label for r in self.records]
 
-    @property
-    def is_labelled(self) -> bool:
-        return bool(self.records) and all(r.label is not None for r in self.records)
-
     def label_counts(self) -> Counter[str]:
         return Counter(r.label for r in self.records if r.label is not None)

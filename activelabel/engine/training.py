@@ -40,7 +40,7 @@ class Trainer:
     ) -> Trainer:
         """The classifier of the workspace's model and mode (or ``mode``), prepared on
         ``texts`` (every text it will see: pool and test); ``overrides`` replace model
-        settings (e.g. the plain learner's, :mod:`activelabel.arms`)."""
+        settings (e.g. the plain learner's, :mod:`activelabel.learner_variants`)."""
         config = ws.config
         settings = replace(
             config.model_settings(resolve_model(config.model.name)),

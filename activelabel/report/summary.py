@@ -30,9 +30,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from activelabel.arms import parse_run, run_name
 from activelabel.errors import ReportError
 from activelabel.evaluation import CurvePoint
+from activelabel.learner_variants import parse_run, run_name
+from activelabel.model.names import mode_label
 
 BASELINE = "random"
 TARGET_FRACTION = 0.95
@@ -40,16 +41,7 @@ SATISFACTORY = 5 / 6  # the original study: 5 or 6 hits out of 6 test headlines 
 _EPS = 1e-9
 RARE_SHARE = 0.5  # a topic is "rare" when it has at most half the median topic's examples
 
-MODE_LABELS = {
-    "frozen": "frozen encoder + logistic head",
-    "finetune": "fine-tuned encoder",
-}
 _MODE_ORDER = ("frozen", "finetune")
-
-
-def mode_label(mode: str) -> str:
-    """Human words for a mode, e.g. ``"frozen"`` -> ``"frozen encoder + logistic head"``."""
-    return MODE_LABELS.get(mode, mode)
 
 
 # --------------------------------------------------------------------------- small values

@@ -22,6 +22,7 @@ from activelabel.errors import ConfigError
 from activelabel.strategies.balance import Balanced
 from activelabel.strategies.base import Need, PoolView, QueryStrategy
 from activelabel.strategies.cold_start import TopicSeed, ZeroShotSeed, zero_shot_probabilities
+from activelabel.strategies.coreset import GreedyCoreset
 from activelabel.strategies.diversity import (
     BADGE,
     Diversified,
@@ -30,7 +31,6 @@ from activelabel.strategies.diversity import (
 )
 from activelabel.strategies.hunt import Hunted
 from activelabel.strategies.random_sampling import RandomSampling
-from activelabel.strategies.smalltext import GreedyCoreset
 from activelabel.strategies.subsample import Subsampled
 from activelabel.strategies.uncertainty import (
     BreakingTies,

@@ -11,6 +11,7 @@ from activelabel.integrations.labelstudio.link import Link, credentials_path, sa
 from activelabel.integrations.labelstudio.prediction_review import reviewed
 from activelabel.workspace import Workspace
 from tests.cli import run
+from tests.conftest import label_history
 
 pytestmark = pytest.mark.labelstudio
 
@@ -89,6 +90,6 @@ def test_review_push_is_once_and_leaves_the_loop_alone(workspace, client, tmp_pa
     assert third.exit_code == 0, third.output
     labels = ws.store.active_labels()
     assert len(labels) == 17 and labels[one_review] == gold[one_review]
-    source = ws.store.label_history(one_review)[-1][1]
+    source = label_history(ws.store, one_review)[-1][1]
     assert source == "labelstudio"
     assert one_review not in {s.item_id for s in ws.store.selections(round=2)}

@@ -55,7 +55,7 @@ def test_scores_agree_with_small_text() -> None:
     from small_text.query_strategies import LeastConfidence as StLeastConfidence
     from small_text.query_strategies import PredictionEntropy as StPredictionEntropy
 
-    from activelabel.strategies.smalltext import IndexDataset, PrecomputedClassifier
+    from activelabel.strategies.coreset import IndexDataset, PrecomputedClassifier
 
     probabilities = np.random.default_rng(0).dirichlet(np.ones(6), size=40)
     clf, rows = PrecomputedClassifier(np.zeros((40, 1)), probabilities), np.arange(40)

@@ -1,4 +1,5 @@
-"""small-text strategies under our contract: an adapter classifier over precomputed arrays.
+"""Greedy coreset (small-text's ``GreedyCoreset``) under our contract: the batch that covers the
+candidates' embeddings best, through an adapter classifier over precomputed arrays.
 
 small-text is imported on first use only (it pulls in torch and transformers, ~5 s).
 """

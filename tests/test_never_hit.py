@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from activelabel.coverage import never_hit, never_hit_note
+from activelabel.never_hit import never_hit, never_hit_note
 from activelabel.workspace import Workspace
 
 from .cli import configure, init_workspace, run
