@@ -202,6 +202,8 @@ def _run_round(
     )
     store.record_round(record, selections)
     push_pending(ws, annotator)
+    if trusted:
+        problems += _refresh_waiting(ws, annotator, classifier, number, counts)
     return RoundResult(
         number,
         len(data.labelled),
@@ -218,6 +220,48 @@ def _run_round(
         random_arm=random_evaluation,
         training=training,
     )
+
+
+def _refresh_waiting(
+    ws: Workspace, annotator: Annotator, classifier, number: int, counts: Counter
+) -> list[str]:
+    """Give the headlines sent in earlier rounds, still waiting, this round's guess and reason;
+    returns the problems to tell the user (a failed refresh never undoes the round)."""
+    store = ws.store
+    awaiting = store.awaiting()
+    waiting = [
+        s for s in store.selections() if s.round < number and s.item_id in awaiting and s.task_id
+    ]
+    if not waiting:
+        return []
+    texts = store.texts(s.item_id for s in waiting)
+    probabilities = classifier.predict([texts[s.item_id] for s in waiting]).probabilities
+    names = ws.class_names
+    specs = {r.round: r.strategy for r in store.rounds()}
+    batch = []
+    for s, p in zip(waiting, probabilities, strict=True):
+        why = explain(p, names, s.arm, specs.get(s.round, ws.config.loop.strategy), counts)
+        batch.append(
+            BatchItem(
+                s.item_id,
+                texts[s.item_id],
+                s.round,
+                names[int(p.argmax())],
+                float(p.max()),
+                s.arm,
+                f"Sent in round {s.round}. {why}",
+            )
+        )
+    try:
+        refreshed = annotator.refresh(batch, number)
+    except ActiveLabelError as exc:
+        return [
+            f"the {len(batch)} headlines still waiting from earlier rounds keep their old guess "
+            f"({exc}); the next round updates them"
+        ]
+    if refreshed:
+        store.refresh_guesses([(b.item_id, b.predicted, b.confidence, b.reason) for b in batch])
+    return []
 
 
 def _check_specs(ws: Workspace) -> None:

@@ -626,6 +626,34 @@ class Store:
                 [(now(), task, item) for item, task in task_ids.items()],
             )
 
+    def activity_since(self, stamp: str) -> tuple[int, int, int]:
+        """What annotators did after ``stamp`` (an ISO time; "" for ever), as pulled:
+        (headlines skipped, annotations deleted, annotations edited before they were first
+        pulled — made and changed between two pulls)."""
+        skipped = self.db.execute(
+            "SELECT count(DISTINCT item_id) FROM selections WHERE skipped_at > ?", (stamp,)
+        ).fetchone()[0]
+        deleted = self.db.execute(
+            "SELECT count(*) FROM annotations WHERE deleted_at > ? AND NOT cancelled", (stamp,)
+        ).fetchone()[0]
+        rows = self.db.execute(
+            "SELECT created_at, updated_at FROM annotations WHERE pulled_at > ? AND NOT cancelled "
+            "AND deleted_at IS NULL AND created_at IS NOT NULL AND updated_at IS NOT NULL",
+            (stamp,),
+        ).fetchall()
+        edited = sum(1 for created, updated in rows if _seconds_apart(created, updated) > 2)
+        return skipped, deleted, edited
+
+    def refresh_guesses(self, guesses: Iterable[tuple[int, str, float, str]]) -> None:
+        """Record the guess now shown for items still waiting (item_id, predicted, confidence,
+        reason): the pre-annotation people accept or change is the newest one."""
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE selections SET predicted = ?, confidence = ?, reason = ? "
+                "WHERE item_id = ? AND pushed_at IS NOT NULL AND skipped_at IS NULL",
+                [(p, c, r, i) for i, p, c, r in guesses],
+            )
+
     def mark_skipped(self, item_ids: Iterable[int], db: sqlite3.Connection | None = None) -> int:
         db = db or self.db
         count = 0
@@ -701,6 +729,15 @@ class Store:
     def set(self, key: str, value: str) -> None:
         with self.transaction() as db:
             db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, value))
+
+
+def _seconds_apart(first: str, second: str) -> float:
+    try:
+        a = datetime.fromisoformat(first.replace("Z", "+00:00"))
+        b = datetime.fromisoformat(second.replace("Z", "+00:00"))
+    except ValueError:
+        return 0.0
+    return abs((b - a).total_seconds())
 
 
 def _json(evaluation: Evaluation | None) -> str | None:

@@ -50,3 +50,11 @@ class Annotator(ABC):
     @abstractmethod
     def pull(self) -> Pulled:
         """Every label made so far; applying the same pull twice changes nothing."""
+
+    def refresh(self, waiting: list[BatchItem], round: int) -> int:
+        """Show the guess of round ``round``'s model on items pushed earlier and still waiting
+        (``waiting[i].round`` is the round each was sent in); returns how many were updated.
+
+        Backends without a labelling page have nothing to update.
+        """
+        return 0
