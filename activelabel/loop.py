@@ -25,6 +25,7 @@ from activelabel.engine.view import zero_shot_evaluation
 from activelabel.errors import ActiveLabelError
 from activelabel.evaluation import Evaluation
 from activelabel.faults import checkpoint
+from activelabel.model.calibration import fit_calibration, scaled
 from activelabel.store import RoundRecord, Selection, now
 from activelabel.strategies import make_strategy
 from activelabel.strategies.reasons import explain
@@ -133,6 +134,8 @@ def _run_round(
     trainer = Trainer.for_workspace(ws, data.sample_texts(), phase=phase)
     unlabelled = data.unlabelled_texts(np.random.default_rng([config.loop.seed, number, 5]))
     classifier = trainer.fit(data.labelled_texts, data.y, unlabelled)
+    calibration = _calibration(classifier, data, unlabelled, config.loop.seed, number)
+    temperature = calibration["temperature"] if calibration else 1.0
     watermark = store.label_watermark()
     evaluation = trainer.evaluate(classifier, [i.text for i in data.test], data.test_gold)
     stopping = None
@@ -166,6 +169,8 @@ def _run_round(
     checkpoint("select")
     names = data.class_names
     probabilities = choice.scored.probabilities if choice.scored is not None else None
+    if probabilities is not None:  # what people read; the strategy picked on the raw ones
+        probabilities = scaled(probabilities, temperature)
     counts = Counter(names[int(c)] for c in data.y)
     selections = []
     for rank, (row, arm) in enumerate(zip(choice.rows, choice.arms, strict=True)):
@@ -182,6 +187,8 @@ def _run_round(
             )
         )
     training = trained_on(classifier, len(data.labelled))
+    if calibration:
+        training["calibration"] = calibration
     wall = time.perf_counter() - clock
     record = RoundRecord(
         number,
@@ -203,7 +210,7 @@ def _run_round(
     store.record_round(record, selections)
     push_pending(ws, annotator)
     if trusted:
-        problems += _refresh_waiting(ws, annotator, classifier, number, counts)
+        problems += _refresh_waiting(ws, annotator, classifier, number, counts, temperature)
     return RoundResult(
         number,
         len(data.labelled),
@@ -222,8 +229,25 @@ def _run_round(
     )
 
 
+def _calibration(
+    classifier, data: StreamedPool, unlabelled: list[str], seed: int, number: int
+) -> dict | None:
+    """The temperature that calibrates the confidence shown (fitted on held-out folds of the
+    labels), for the frozen learner, whose folds cost little; None: shown as the model says."""
+    if classifier.mode != "frozen" or not data.labelled:
+        return None
+    return fit_calibration(
+        classifier, data.labelled_texts, data.y, unlabelled, seed=seed * 1000 + number
+    )
+
+
 def _refresh_waiting(
-    ws: Workspace, annotator: Annotator, classifier, number: int, counts: Counter
+    ws: Workspace,
+    annotator: Annotator,
+    classifier,
+    number: int,
+    counts: Counter,
+    temperature: float = 1.0,
 ) -> list[str]:
     """Give the headlines sent in earlier rounds, still waiting, this round's guess and reason;
     returns the problems to tell the user (a failed refresh never undoes the round)."""
@@ -235,7 +259,10 @@ def _refresh_waiting(
     if not waiting:
         return []
     texts = store.texts(s.item_id for s in waiting)
-    probabilities = classifier.predict([texts[s.item_id] for s in waiting]).probabilities
+    probabilities = scaled(
+        classifier.predict([texts[s.item_id] for s in waiting], embeddings=False).probabilities,
+        temperature,
+    )
     names = ws.class_names
     specs = {r.round: r.strategy for r in store.rounds()}
     batch = []
