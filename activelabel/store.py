@@ -517,6 +517,14 @@ class Store:
             "LEFT JOIN selections s ON s.item_id = l.item_id WHERE l.status = 'active'"
         ).fetchall()
 
+    def suggestions_by_round(self) -> list[tuple[int, str, str]]:
+        """(round sent, label, the model's suggestion shown) per active label that had one."""
+        return self.db.execute(
+            "SELECT s.round, l.label, s.predicted FROM labels l "
+            "JOIN selections s ON s.item_id = l.item_id "
+            "WHERE l.status = 'active' AND s.predicted IS NOT NULL ORDER BY s.round"
+        ).fetchall()
+
     def active_labels_from(self, source: str) -> set[int]:
         """Items whose active label came from ``source`` (e.g. 'labelstudio')."""
         rows = self.db.execute(
