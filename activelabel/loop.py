@@ -173,7 +173,11 @@ def _run_round(
         probabilities = scaled(probabilities, temperature)
     counts = Counter(names[int(c)] for c in data.y)
     selections = []
-    for rank, (row, arm) in enumerate(zip(choice.rows, choice.arms, strict=True)):
+    picks = list(zip(choice.rows, choice.arms, strict=True))
+    if not data.labelled:  # a cold start lists topic after topic: people see them mixed
+        order = np.random.default_rng([config.loop.seed, number, 11]).permutation(len(picks))
+        picks = [picks[i] for i in order]
+    for rank, (row, arm) in enumerate(picks):
         p = probabilities[row] if trusted and probabilities is not None else None
         selections.append(
             Selection(

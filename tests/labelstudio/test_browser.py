@@ -186,7 +186,7 @@ def test_task_from_round_0_opens_with_round_1_guess_selected(
         client,
         pid,
         [
-            PushItem(1, old_headline, 0, first_guess, 0.98, "active", "Picked by zero-shot."),
+            PushItem(1, old_headline, 0, first_guess, 0.98, "active", "First batch."),
             PushItem(2, "Striker scores twice in cup final", 0, topic_names[14], 0.9),
         ],
     )
