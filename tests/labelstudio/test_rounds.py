@@ -305,3 +305,38 @@ def test_waiting_tasks_get_the_newest_guess_and_queue_least_sure_first(
     for item_id in waiting & set(ws.store.awaiting()):
         versions = [p.model_version for p in tasks[item_id].predictions]
         assert versions.count("round-2") == 1
+
+
+def test_pull_summary_counts_since_the_last_trained_round(workspace, client):
+    """A run refused for too few labels already stores the skip; an annotation made and then
+    changed before any pull is an edit. The next round's summary counts both."""
+    import time
+
+    assert run("round", str(workspace)).exit_code == 0
+    ws = Workspace.open(workspace)
+    project_id = int(
+        __import__("tomllib").loads(credentials_path(workspace).read_text())["project_id"]
+    )
+    gold = {item.id: item.gold for item in ws.store.items()}
+    tasks = tasks_of(client, project_id)
+    batch = ws.store.selections(round=0)
+    client.annotations.create(id=tasks[batch[0].item_id].id, result=[], was_cancelled=True)
+    for selection in batch[1:4]:
+        client.annotations.create(
+            id=tasks[selection.item_id].id, result=choice(gold[selection.item_id])
+        )
+    refused = run("round", str(workspace))
+    assert refused.exit_code == 1 and "only 4 of the 8" in refused.output
+    assert len(ws.store.skipped()) == 1  # the refused run pulled and stored the skip
+
+    edited = batch[4].item_id
+    other = next(name for name in ws.class_names if name != gold[edited])
+    annotation = client.annotations.create(id=tasks[edited].id, result=choice(other))
+    time.sleep(3)  # Label Studio stamps the change a few seconds after the creation
+    client.annotations.update(id=annotation.id, result=choice(gold[edited]))
+    forced = run("round", str(workspace), "--force")
+    assert forced.exit_code == 0, forced.output
+    assert (
+        "pulled: 4 new labels, 1 edited, 1 skipped (not used for training), 0 deleted"
+        in " ".join(forced.output.split())
+    )
