@@ -257,9 +257,12 @@ def _refresh_waiting(
     returns the problems to tell the user (a failed refresh never undoes the round)."""
     store = ws.store
     awaiting = store.awaiting()
-    waiting = [
-        s for s in store.selections() if s.round < number and s.item_id in awaiting and s.task_id
-    ]
+    latest = {  # an item sent again waits from its latest round
+        s.item_id: s
+        for s in store.selections()
+        if s.round < number and s.item_id in awaiting and s.task_id
+    }
+    waiting = list(latest.values())
     if not waiting:
         return []
     texts = store.texts(s.item_id for s in waiting)
