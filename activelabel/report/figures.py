@@ -167,7 +167,9 @@ def learning_curves(
             )
         if metric == "difference":
             ax.axhline(0.0, color=BASELINE_COLOUR, linestyle="--", linewidth=1.4)
-            ax.yaxis.set_major_formatter(lambda v, _pos: f"{100 * v:+.0f}")
+            ax.yaxis.set_major_formatter(
+                lambda v, _pos: f"{100 * v:+.0f}" if round(100 * v) else "0"
+            )
             ax.set_title(f"Difference to {baseline} (same seeds)")
             low.append(0.0)
             high.append(0.0)
@@ -195,6 +197,7 @@ def learning_curves(
                 )
                 low.append(target)
                 high.append(target)
+        ax.yaxis.set_major_locator(MaxNLocator(steps=[1, 2, 5, 10]))  # whole points
         if low and high:
             pad = max(0.01, 0.06 * (max(high) - min(low)))
             bottom, top = min(low) - pad, max(high) + pad
@@ -436,14 +439,25 @@ _MARKERS = ("o", "^", "D", "v", "P", "X", "<", ">", "h", "*")
 
 def _line(colour, is_base: bool, n: int = 0) -> dict:
     """Plot style of a mean curve: the baseline dashed and on top, so a curve on it cannot
-    hide it; every other run its own marker (the ``n``-th), so runs drawn on top of each other
-    stay apart."""
+    hide it. Every other run (the ``n``-th, from 1) has its own marker, and each later run a
+    wider line and larger, hollow markers drawn under the earlier ones: a run lying exactly on
+    another shows as a thin line inside a wider one."""
+    if is_base:
+        return {
+            "color": colour,
+            "linewidth": 2.0,
+            "linestyle": "--",
+            "marker": "s",
+            "markersize": 4.0,
+            "zorder": 5,
+        }
+    step = max(n - 1, 0)
     return {
         "color": colour,
-        "linewidth": 2.0 if is_base else 1.8,
-        "linestyle": "--" if is_base else "-",
-        "marker": "s" if is_base else _MARKERS[n % len(_MARKERS)],
-        "markersize": 4.0 if is_base else 3.6,
-        "markerfacecolor": "white" if not is_base and n % 2 == 0 and n else colour,
-        "zorder": 5 if is_base else 4,
+        "linewidth": 1.6 + 1.0 * min(step, 3),
+        "linestyle": "-",
+        "marker": _MARKERS[step % len(_MARKERS)],
+        "markersize": 3.6 + 1.6 * min(step, 3),
+        "markerfacecolor": colour if step == 0 else "white",
+        "zorder": 4.9 - 0.1 * min(step, 9),
     }

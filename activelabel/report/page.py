@@ -412,7 +412,9 @@ def accuracy_table(points: Sequence[CurvePoint], ms: S.ModeSummary) -> Table:
         row += [S.fmt_mean_sd(accuracy[run][i]) for run in runs]
         for run in difference:
             d = difference[run][i]
-            row.append("—" if d is None else f"{100 * d.mean:+.1f} ± {100 * d.sd:.1f}")
+            row.append(
+                "—" if d is None else f"{round(100 * d.mean, 1) + 0.0:+.1f} ± {100 * d.sd:.1f}"
+            )
         rows.append(row)
     seeds = max((v.n for values in accuracy.values() for v in values if v is not None), default=0)
     caption = (
