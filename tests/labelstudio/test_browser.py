@@ -226,10 +226,15 @@ def test_task_from_round_0_opens_with_round_1_guess_selected(
     assert f"The model's guess: {newest_guess} (41 % sure)." in body and why in body
     assert "98 %" not in body
     assert page.get_by_role("button", name="Skip").count() >= 1  # the queue offers Skip
-    close = page.locator(".ant-modal-close")
-    if close.count():  # the instructions open over the first task of the queue
-        close.first.click()
+    instructions = page.get_by_text("Labeling Instructions").first
+    if instructions.is_visible():  # they open over the first task of the queue
+        page.keyboard.press("Escape")
         page.wait_for_timeout(500)
+    if instructions.is_visible():
+        page.locator("[class*=modal] [class*=close]").first.click()
+        page.wait_for_timeout(500)
+    assert not instructions.is_visible()
+    assert checked_topics(page) == [newest_guess]
     QUEUE_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(QUEUE_SCREENSHOT))
 
