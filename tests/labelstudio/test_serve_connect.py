@@ -35,6 +35,8 @@ def test_serve_connects_predicts_and_rounds_on_annotations(
     assert run("round", path).exit_code == 0
     project = tomllib.loads(credentials_path(path).read_text())["project_id"]
 
+    # one annotation made while no serve ran: the serve counts it toward its first round
+    annotate(client, Workspace.open(path), project, 0, limit=1)
     process, url = start_serve(path, "--round-every", "2", "--connect")
     stopped = False
     try:
@@ -59,8 +61,26 @@ def test_serve_connects_predicts_and_rounds_on_annotations(
         versions = {p.model_version for t in tasks for p in (t.predictions or [])}
         assert "round-0" in versions  # the backend's answer (round 0's push has no prediction)
 
-        # 2 of round 0's 4 annotated -> 2 webhook calls -> round 1 (half the batch is done)
-        annotate(client, Workspace.open(path), project, 0, limit=2)
+        # the second of round 0's 4 annotated -> 1 webhook call -> round 1 (half is done)
+        ws = Workspace.open(path)
+        second = ws.store.selections(round=0)[1].item_id
+        [task] = [
+            t
+            for t in client.tasks.list(project=project, fields="all")
+            if t.data["activelabel_id"] == second
+        ]
+        gold = {item.id: item.gold for item in ws.store.items()}
+        client.annotations.create(
+            id=task.id,
+            result=[
+                {
+                    "from_name": "topic",
+                    "to_name": "text",
+                    "type": "choices",
+                    "value": {"choices": [gold[second]]},
+                }
+            ],
+        )
         deadline = time.monotonic() + 180
         while len(Workspace.open(path).store.rounds()) < 2 and time.monotonic() < deadline:
             time.sleep(1)
@@ -70,6 +90,7 @@ def test_serve_connects_predicts_and_rounds_on_annotations(
         wait_for_model(url, secret, "round-1")
         output = stop(process)
         stopped = True
+        assert "a round every 2 annotations (1 made since the last round)" in output
         assert "2 annotations arrived, round 1 started" in output
         assert "round 1 done: accuracy" in output
         assert "pulled: 2 new labels, 0 edited, 0 skipped" in output
