@@ -681,6 +681,21 @@ class Store:
             "LEFT JOIN selections s ON s.item_id = l.item_id WHERE l.status = 'active'"
         ).fetchall()
 
+    def suggestions_by_round(self) -> list[tuple[int, str, str]]:
+        """(round sent, label, the model's suggestion shown) per active label that had one."""
+        return self.db.execute(
+            "SELECT s.round, l.label, s.predicted FROM labels l "
+            "JOIN selections s ON s.item_id = l.item_id "
+            "WHERE l.status = 'active' AND s.predicted IS NOT NULL ORDER BY s.round"
+        ).fetchall()
+
+    def active_labels_from(self, source: str) -> set[int]:
+        """Items whose active label came from ``source`` (e.g. 'labelstudio')."""
+        rows = self.db.execute(
+            "SELECT item_id FROM labels WHERE status = 'active' AND source = ?", (source,)
+        )
+        return {item for (item,) in rows}
+
     def pushed_with_gold(self) -> list[tuple[int, int, str | None]]:
         """(item id, round, gold label) of every pushed selection, in round and rank order."""
         return self.db.execute(
@@ -794,6 +809,34 @@ class Store:
                 "UPDATE selections SET pushed_at = ?, task_id = coalesce(?, task_id) "
                 "WHERE item_id = ? AND pushed_at IS NULL",
                 [(now(), task, item) for item, task in task_ids.items()],
+            )
+
+    def activity_since(self, stamp: str) -> tuple[int, int, int]:
+        """What annotators did after ``stamp`` (an ISO time; "" for ever), as pulled:
+        (headlines skipped, annotations deleted, annotations edited before they were first
+        pulled — made and changed between two pulls)."""
+        skipped = self.db.execute(
+            "SELECT count(DISTINCT item_id) FROM selections WHERE skipped_at > ?", (stamp,)
+        ).fetchone()[0]
+        deleted = self.db.execute(
+            "SELECT count(*) FROM annotations WHERE deleted_at > ? AND NOT cancelled", (stamp,)
+        ).fetchone()[0]
+        rows = self.db.execute(
+            "SELECT created_at, updated_at FROM annotations WHERE pulled_at > ? AND NOT cancelled "
+            "AND deleted_at IS NULL AND created_at IS NOT NULL AND updated_at IS NOT NULL",
+            (stamp,),
+        ).fetchall()
+        edited = sum(1 for created, updated in rows if _seconds_apart(created, updated) > 2)
+        return skipped, deleted, edited
+
+    def refresh_guesses(self, guesses: Iterable[tuple[int, str, float, str]]) -> None:
+        """Record the guess now shown for items still waiting (item_id, predicted, confidence,
+        reason): the pre-annotation people accept or change is the newest one."""
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE selections SET predicted = ?, confidence = ?, reason = ? "
+                "WHERE item_id = ? AND pushed_at IS NOT NULL AND skipped_at IS NULL",
+                [(p, c, r, i) for i, p, c, r in guesses],
             )
 
     def mark_skipped(self, item_ids: Iterable[int], db: sqlite3.Connection | None = None) -> int:
@@ -1007,6 +1050,15 @@ class Store:
         sizes = {len(r.evaluation.per_class_total) for r in self.rounds() if r.evaluation}
         sizes |= {len(p.evaluation.per_class_total) for p, _, _ in self.sim_points()}
         return sizes
+
+
+def _seconds_apart(first: str, second: str) -> float:
+    try:
+        a = datetime.fromisoformat(first.replace("Z", "+00:00"))
+        b = datetime.fromisoformat(second.replace("Z", "+00:00"))
+    except ValueError:
+        return 0.0
+    return abs((b - a).total_seconds())
 
 
 def _json(evaluation: Evaluation | None) -> str | None:

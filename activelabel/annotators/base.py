@@ -72,3 +72,11 @@ class Annotator(ABC):
     def pull_review(self) -> list[ReviewAnswer]:
         """The reviewers' answers so far (one per answered review); pulling twice is harmless."""
         return []
+
+    def refresh(self, waiting: list[BatchItem], round: int) -> int:
+        """Show the guess of round ``round``'s model on items pushed earlier and still waiting
+        (``waiting[i].round`` is the round each was sent in); returns how many were updated.
+
+        Backends without a labelling page have nothing to update.
+        """
+        return 0

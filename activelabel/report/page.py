@@ -184,6 +184,7 @@ class ModeView:
     confusion: list[Figure]
     hits: list[Hits]
     gains: str | None = None  # the model's and the selection's part of the gain, in words
+    accuracy: Table | None = None  # accuracy at every measured label count
 
 
 def hits_html(table: S.HitsTable, class_names: Sequence[str]) -> str:
@@ -245,7 +246,13 @@ class _Input:
 
 def _curves_caption(inp: _Input, ms: S.ModeSummary) -> str:
     return (
-        f"{ms.label}: accuracy and macro-F1 on the test set against the number of labels. "
+        f"{ms.label}: accuracy and macro-F1 on the test set against the number of labels"
+        + (
+            "; between them each run's accuracy minus random's, seed by seed on the same "
+            "splits, in points (above 0: better than random). "
+            if ms.baseline
+            else ". "
+        )
         + (
             "Lines are means over seeds, shaded bands span min to max over seeds; "
             if _seeds(inp.points, ms.mode) > 1
@@ -387,7 +394,34 @@ def _mode_view(
         confusion=_confusion_figures(inp, ms, slug, chosen, used),
         hits=_hits(inp.points, ms.mode),
         gains=gains_text(S.gain_split(inp.points, ms), ms),
+        accuracy=accuracy_table(inp.points, ms),
     )
+
+
+def accuracy_table(points: Sequence[CurvePoint], ms: S.ModeSummary) -> Table:
+    """Accuracy at every measured label count: one row per count, one column per run (mean ±
+    sd over seeds), and each other run's seed-paired difference to random in points."""
+    counts, accuracy, difference = S.accuracy_table(points, ms.mode)
+    runs = list(accuracy)
+    columns = ["labels", *runs, *(f"{run} − {S.BASELINE}" for run in difference)]
+    rows = []
+    for i, n in enumerate(counts):
+        row = [f"{n:,}"]
+        row += [S.fmt_mean_sd(accuracy[run][i]) for run in runs]
+        for run in difference:
+            d = difference[run][i]
+            row.append(
+                "—" if d is None else f"{round(100 * d.mean, 1) + 0.0:+.1f} ± {100 * d.sd:.1f}"
+            )
+        rows.append(row)
+    seeds = max((v.n for values in accuracy.values() for v in values if v is not None), default=0)
+    caption = (
+        f"{ms.label}: test accuracy at every label count measured, mean ± sd over seeds "
+        f"(up to {seeds}); the difference columns compare each run with {S.BASELINE} seed by "
+        f"seed (same splits), in points (random interpolated between its own counts); "
+        "— where a run has no measurement."
+    )
+    return Table(columns, rows, caption, None)
 
 
 def gains_text(split: S.GainSplit | None, ms: S.ModeSummary) -> str | None:

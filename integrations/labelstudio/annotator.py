@@ -10,7 +10,12 @@ from activelabel.integrations.labelstudio.errors import LabelStudioNotFoundError
 from activelabel.integrations.labelstudio.link import load_link, save_link
 from activelabel.integrations.labelstudio.project import ensure_project
 from activelabel.integrations.labelstudio.pull import pull_annotations
-from activelabel.integrations.labelstudio.tasks import PushItem, push_batch
+from activelabel.integrations.labelstudio.tasks import (
+    PushItem,
+    list_tasks,
+    push_batch,
+    refresh_predictions,
+)
 from activelabel.store import NewLabel, ReviewAnswer, Store
 from activelabel.workspace import Workspace
 
@@ -98,6 +103,23 @@ class LabelStudioAnnotator(Annotator):
             for a in pull_review_answers(self.client, self.project_id, self.class_names)
             if waiting.get(a.review_id) == a.item_id
         ]
+
+    def annotated_waiting(self) -> int:
+        """Headlines waiting here that have an annotation (or a skip) in Label Studio."""
+        waiting = self.store.awaiting()
+        return sum(
+            1
+            for ref in list_tasks(self.client, self.project_id)
+            if ref.item_id in waiting and ref.total_annotations + ref.cancelled_annotations > 0
+        )
+
+    def refresh(self, waiting: list[BatchItem], round: int) -> int:
+        task_ids = {s.item_id: s.task_id for s in self.store.selections() if s.task_id}
+        items = [
+            PushItem(b.item_id, b.text, b.round, b.predicted, b.confidence, b.arm, b.reason)
+            for b in waiting
+        ]
+        return refresh_predictions(self.client, self.project_id, items, task_ids, round)
 
     def pull(self) -> Pulled:
         result = pull_annotations(self.client, self.project_id, self.class_names)

@@ -102,6 +102,11 @@ class Trigger:
         threading.Thread(target=self._run, daemon=True).start()
         return True
 
+    def recheck(self) -> None:
+        """After a deferred round: the next event checks again."""
+        with self.lock:
+            self.seen = max(self.seen, self.every - 1)
+
     def describe(self, action: str) -> str:
         """One line for an event that did not start a round."""
         with self.lock:
