@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
 import tomllib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, make_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +13,19 @@ import tomli_w
 
 from activelabel.annotators.registry import ANNOTATORS
 from activelabel.errors import ConfigError
-from activelabel.model.names import MODE_NAMES as MODES
-from activelabel.model.names import TOPIC_VECTORS
-from activelabel.model.settings import ModelSettings
+from activelabel.model.names import MODE_NAMES as MODES  # noqa: F401  (offered by the CLI)
+from activelabel.model.names import TOPIC_VECTORS  # noqa: F401
+from activelabel.model.settings import (  # noqa: F401  (the values a [model] key may take)
+    CLASS_WEIGHTS,
+    DEVICE,
+    PSEUDO_LABELS,
+    PSEUDO_SHARES,
+    ModelSettings,
+    file_knobs,
+    problems,
+)
 
 CONFIG_NAME = "activelabel.toml"
-CLASS_WEIGHTS = ("balanced", "none")
-DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
-PSEUDO_LABELS = ("self-training", "spreading", "none")
-PSEUDO_SHARES = ("predicted", "mixed", "balanced", "cv")
 ENGINES = ("local", "ray")
 #: sections every workspace file has had since the first release: one missing means the file
 #: was cut off or emptied, and its settings must not silently fall back to the defaults
@@ -46,26 +49,14 @@ class TaxonomyConfig:
     labels: list[str] = field(default_factory=list)  # the classes, in order
 
 
-@dataclass
-class ModelConfig:
-    name: str = "default"  # 'default' (all-MiniLM-L6-v2), a local model folder or a hub id
-    mode: str = "frozen"
-    epochs: int = 6
-    min_steps: int = 60
-    learning_rate: float = 5e-5
-    batch_size: int = 16
-    max_length: int = 0  # 0: fitted to the corpus
-    class_weight: str = "balanced"
-    device: str = "auto"
-    topic_weight: float = 10.0  # frozen: weight of each topic description as a training example
-    topic_vectors: str = "keywords"  # a topic's vector: mean of its keywords' embeddings, or prompt
-    pseudo_labels: str = "self-training"  # frozen: self-training, spreading or none
-    pseudo_per_class: int = 100
-    pseudo_min_scale: float = 0.5  # least factor quotas shrink by where a topic is short of rows
-    pseudo_passes: int = 2
-    pseudo_shares: str = "mixed"  # predicted (the model's class shares), mixed, balanced or cv
-    pseudo_weight: float = 1.0
-    pseudo_pool: int = 20000  # most unlabelled items a fit looks at
+#: the ``[model]`` table: the model's name, then every knob declared in ``model.settings``
+#: with its default (e.g. ``mode``, ``epochs``, ``pseudo_labels``)
+ModelConfig = make_dataclass(
+    "ModelConfig",
+    [("name", str, field(default="default"))]  # 'default' (all-MiniLM-L6-v2), a folder or hub id
+    + [(name, f.type, field(default=f.default)) for name, f in file_knobs().items()],
+)
+ModelConfig.__module__ = __name__
 
 
 @dataclass
@@ -103,102 +94,17 @@ class Config:
     compute: ComputeConfig = field(default_factory=ComputeConfig)
 
     def model_settings(self, model_path: str) -> ModelSettings:
-        m = self.model
-        return ModelSettings(
-            model_path=model_path,
-            mode=m.mode,
-            epochs=m.epochs,
-            min_steps=m.min_steps,
-            learning_rate=m.learning_rate,
-            batch_size=m.batch_size,
-            max_length=m.max_length or None,
-            class_weight=m.class_weight,
-            device=m.device,
-            topic_weight=m.topic_weight,
-            topic_vectors=m.topic_vectors,
-            pseudo_labels=m.pseudo_labels,
-            pseudo_per_class=m.pseudo_per_class,
-            pseudo_min_scale=m.pseudo_min_scale,
-            pseudo_passes=m.pseudo_passes,
-            pseudo_shares=m.pseudo_shares,
-            pseudo_weight=m.pseudo_weight,
-            pseudo_pool=m.pseudo_pool,
-        )
+        return ModelSettings(model_path, **{k: getattr(self.model, k) for k in file_knobs()})
 
     def validate(self, where: str = CONFIG_NAME, flags: dict[str, str] | None = None) -> Config:
         """Check every value; raises ``ConfigError`` naming the first wrong key (and the command
         line option it came from, where ``flags`` maps keys to options)."""
         m, loop, corpus, taxonomy = self.model, self.loop, self.corpus, self.taxonomy
         compute = self.compute
-        checks = [
-            ("model.mode", m.mode, m.mode in MODES, f"must be one of {', '.join(MODES)}"),
-            ("model.epochs", m.epochs, m.epochs >= 1, "must be at least 1"),
-            ("model.batch_size", m.batch_size, m.batch_size >= 1, "must be at least 1"),
-            (
-                "model.learning_rate",
-                m.learning_rate,
-                0 < m.learning_rate < math.inf,
-                "must be a positive number, e.g. 5e-5",
-            ),
-            ("model.min_steps", m.min_steps, m.min_steps >= 0, "must be 0 or more"),
-            ("model.max_length", m.max_length, m.max_length >= 0, "must be 0 (auto) or positive"),
-            (
-                "model.class_weight",
-                m.class_weight,
-                m.class_weight in CLASS_WEIGHTS,
-                f"must be one of {', '.join(CLASS_WEIGHTS)}",
-            ),
-            (
-                "model.topic_weight",
-                m.topic_weight,
-                0 <= m.topic_weight < math.inf,
-                "must be 0 (descriptions not used) or a positive number, e.g. 10",
-            ),
-            (
-                "model.topic_vectors",
-                m.topic_vectors,
-                m.topic_vectors in TOPIC_VECTORS,
-                f"must be one of {', '.join(TOPIC_VECTORS)}",
-            ),
-            (
-                "model.pseudo_labels",
-                m.pseudo_labels,
-                m.pseudo_labels in PSEUDO_LABELS,
-                f"must be one of {', '.join(PSEUDO_LABELS)}",
-            ),
-            (
-                "model.pseudo_per_class",
-                m.pseudo_per_class,
-                m.pseudo_per_class >= 1,
-                "must be at least 1",
-            ),
-            (
-                "model.pseudo_min_scale",
-                m.pseudo_min_scale,
-                0 < m.pseudo_min_scale <= 1,
-                "must be above 0 and at most 1 (1: quotas never shrink)",
-            ),
-            ("model.pseudo_passes", m.pseudo_passes, m.pseudo_passes >= 1, "must be at least 1"),
-            (
-                "model.pseudo_shares",
-                m.pseudo_shares,
-                m.pseudo_shares in PSEUDO_SHARES,
-                f"must be one of {', '.join(PSEUDO_SHARES)}",
-            ),
-            (
-                "model.pseudo_weight",
-                m.pseudo_weight,
-                0 < m.pseudo_weight < math.inf,
-                "must be a positive number, e.g. 1",
-            ),
-            ("model.pseudo_pool", m.pseudo_pool, m.pseudo_pool >= 1, "must be at least 1"),
+        knobs = {name: getattr(m, name) for name in file_knobs()}
+        checks = [(f"model.{name}", value, False, why) for name, value, why in problems(knobs)]
+        checks += [
             ("model.name", m.name, bool(m.name.strip()), "must name a model, or be 'default'"),
-            (
-                "model.device",
-                m.device,
-                DEVICE.fullmatch(m.device) is not None,
-                "must be auto, cpu, cuda, cuda:N (a GPU number) or mps",
-            ),
             ("loop.batch_size", loop.batch_size, loop.batch_size >= 1, "must be at least 1"),
             ("loop.seed", loop.seed, loop.seed >= 0, "must be 0 or more"),
             (

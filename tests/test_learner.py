@@ -16,7 +16,6 @@ from activelabel.errors import ConfigError
 from activelabel.model import FrozenClassifier, ModelSettings, TopicDescription
 from activelabel.model.prior import labelled_set, topic_descriptions, topic_vectors, with_topics
 from activelabel.model.pseudo_labels import (
-    PseudoLabelling,
     most_confident,
     pool_sample,
     pseudo_label,
@@ -170,7 +169,9 @@ def test_pseudo_labels_are_deterministic_and_stay_inside_the_fit(method):
         w = np.stack([training.x[training.y == c].mean(0) for c in range(3)])
         return lambda x: np.exp(x @ w.T) / np.exp(x @ w.T).sum(1, keepdims=True)
 
-    settings = PseudoLabelling(method=method, per_class=10, shares="balanced")
+    settings = ModelSettings(
+        "", pseudo_labels=method, pseudo_per_class=10, pseudo_shares="balanced"
+    )
     _, rows, classes = pseudo_label(train, pool, fit, settings, 3)
     again = pseudo_label(train, pool, fit, settings, 3)
     assert rows.tolist() == again[1].tolist() and classes.tolist() == again[2].tolist()

@@ -45,6 +45,7 @@ from activelabel.config import (
 from activelabel.corpus import load_corpus_file
 from activelabel.corpus.loaders import is_invisible
 from activelabel.errors import ConfigError, CorpusError
+from activelabel.model.settings import file_knobs
 
 FAST = settings(
     max_examples=60,
@@ -334,3 +335,10 @@ def test_random_config_bytes_raise_only_config_error(content):
             load_config(Path(folder))
         except ConfigError as error:
             assert "\n" not in str(error)
+
+
+def test_every_model_knob_has_out_of_range_values_and_a_line_in_the_docs():
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "configuration.md").read_text()
+    for name in file_knobs():
+        assert ("model", name) in OUT_OF_RANGE, f"model.{name}: add bad values to OUT_OF_RANGE"
+        assert f"`{name}`" in docs, f"model.{name}: describe it in docs/configuration.md"

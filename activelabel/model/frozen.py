@@ -22,7 +22,7 @@ from activelabel.model.prior import (
     with_topics,
     zero_shot,
 )
-from activelabel.model.pseudo_labels import PseudoLabelling, pool_sample, pseudo_label
+from activelabel.model.pseudo_labels import pool_sample, pseudo_label
 from activelabel.model.settings import ModelSettings
 from activelabel.model.shares_cv import choose_shares
 
@@ -166,30 +166,22 @@ class FrozenClassifier(TextClassifier):
         if len(present) == 1:
             self.constant = int(present[0])
             return
-        settings = PseudoLabelling(
-            method=s.pseudo_labels,
-            per_class=s.pseudo_per_class,
-            passes=s.pseudo_passes,
-            shares=s.pseudo_shares,
-            weight=s.pseudo_weight,
-            pool=s.pseudo_pool,
-            min_scale=s.pseudo_min_scale,
-        )
+        settings = s
         pool_x = np.zeros((0, train.x.shape[1]))
-        if settings.method != "none" and unlabelled:
-            sample = pool_sample(len(unlabelled), settings.pool, self.seed)
+        if settings.pseudo_labels != "none" and unlabelled:
+            sample = pool_sample(len(unlabelled), settings.pseudo_pool, self.seed)
             pool_x = encoder.encode([unlabelled[i] for i in sample]).astype(np.float64)
-        if settings.shares == "cv" and settings.method != "none":
+        if settings.pseudo_shares == "cv" and settings.pseudo_labels != "none":
             shares = self._choose_shares(x, y, topic_x, pool_x, settings, summary)
-            settings = replace(settings, shares=shares)
+            settings = replace(settings, pseudo_shares=shares)
         head, _, classes = pseudo_label(
             train, pool_x, self._head_fitter(), settings, self.n_classes
         )
         self.weights, self.bias = head.weights, head.bias
         summary["pseudo_labels"] = np.bincount(classes, minlength=self.n_classes).tolist()
-        summary["method"] = settings.method if len(classes) else "none"
+        summary["method"] = settings.pseudo_labels if len(classes) else "none"
         if len(classes):
-            summary["pseudo_shares"] = settings.shares
+            summary["pseudo_shares"] = settings.pseudo_shares
 
     def _choose_shares(
         self,
@@ -197,7 +189,7 @@ class FrozenClassifier(TextClassifier):
         y: np.ndarray,
         topic_x,
         pool_x: np.ndarray,
-        settings: PseudoLabelling,
+        settings: ModelSettings,
         summary: dict,
     ) -> str:
         """``pseudo_shares = "cv"``: the shares chosen by cross-validation on the labels

@@ -1,40 +1,30 @@
 """Pseudo-labels from the unlabelled pool: a training device for the frozen head.
 
 Two ways to guess classes for unlabelled headlines: **self-training** (the head's own
-predictions, refitted ``passes`` times) and **label spreading** over the k-nearest-neighbour
-graph of the embeddings (labelled examples and topic descriptions are the seeds). Either way
-only the most confident guesses are kept: per class up to ``per_class`` of the rows predicted as
-it (``shares = "balanced"``), or the same total shared out by the model's predicted class shares
-(``shares = "predicted"``: on imbalanced corpora a balanced share pulls every prediction towards
-a uniform prior), or by the mean of the predicted and the equal share (``shares = "mixed"``).
-A topic's pseudo-labels should be the confident core of the rows predicted as it: where some
-topic's quota would take more than half of them (a rare topic, or many topics in a small pool),
-every quota shrinks by the same factor, down to ``min_scale``.
-The guesses live only inside one ``fit``: never stored, never returned.
+predictions, refitted ``pseudo_passes`` times) and **label spreading** over the
+k-nearest-neighbour graph of the embeddings (labelled examples and topic descriptions are the
+seeds). Either way only the most confident guesses are kept: per class up to
+``pseudo_per_class`` of the rows predicted as it (``pseudo_shares = "balanced"``), or the same
+total shared out by the model's predicted class shares (``"predicted"``: on imbalanced corpora
+a balanced share pulls every prediction towards a uniform prior), or by the mean of the
+predicted and the equal share (``"mixed"``). A topic's pseudo-labels should be the confident
+core of the rows predicted as it: where some topic's quota would take more than half of them (a
+rare topic, or many topics in a small pool), every quota shrinks by the same factor, down to
+``pseudo_min_scale``. The guesses live only inside one ``fit``: never stored, never returned.
+The settings are the ``pseudo_*`` fields of :class:`~activelabel.model.settings.ModelSettings`.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
 from activelabel.model.prior import TrainingSet
+from activelabel.model.settings import ModelSettings
 
 Head = Callable[[np.ndarray], np.ndarray]  # embeddings -> class probabilities
-
-
-@dataclass(frozen=True)
-class PseudoLabelling:
-    method: str = "self-training"  # "self-training", "spreading" or "none"
-    per_class: int = 100
-    passes: int = 2
-    shares: str = "mixed"  # "predicted", "mixed" or "balanced"
-    weight: float = 1.0
-    pool: int = 20000
-    min_scale: float = 0.5
 
 
 def pool_sample(n_rows: int, limit: int, seed: int) -> np.ndarray:
@@ -106,28 +96,30 @@ def pseudo_label(
     train: TrainingSet,
     pool_x: np.ndarray,
     fit: Callable[[TrainingSet], Head],
-    settings: PseudoLabelling,
+    settings: ModelSettings,
     n_classes: int,
 ) -> tuple[Head, np.ndarray, np.ndarray]:
     """Fit ``fit`` on ``train`` plus pseudo-labelled pool rows; returns the head, the
     pseudo-labelled rows of ``pool_x`` and their classes (the last pass's)."""
     head = fit(train)
     no_rows = np.empty(0, dtype=np.int64)
-    if settings.method == "none" or len(pool_x) == 0:
+    if settings.pseudo_labels == "none" or len(pool_x) == 0:
         return head, no_rows, no_rows
-    if settings.method == "spreading":
+    if settings.pseudo_labels == "spreading":
         rows, classes = _confident_guesses(spread(train, pool_x, n_classes), settings)
-        return fit(train.plus(pool_x[rows], classes, settings.weight)), rows, classes
+        return fit(train.plus(pool_x[rows], classes, settings.pseudo_weight)), rows, classes
     rows, classes = no_rows, no_rows
-    for _ in range(settings.passes):
+    for _ in range(settings.pseudo_passes):
         rows, classes = _confident_guesses(head(pool_x), settings)
-        head = fit(train.plus(pool_x[rows], classes, settings.weight))
+        head = fit(train.plus(pool_x[rows], classes, settings.pseudo_weight))
     return head, rows, classes
 
 
 def _confident_guesses(
-    probabilities: np.ndarray, settings: PseudoLabelling
+    probabilities: np.ndarray, settings: ModelSettings
 ) -> tuple[np.ndarray, np.ndarray]:
     """The rows :func:`most_confident` keeps under ``settings``, and their guessed classes."""
-    rows = most_confident(probabilities, settings.per_class, settings.shares, settings.min_scale)
+    rows = most_confident(
+        probabilities, settings.pseudo_per_class, settings.pseudo_shares, settings.pseudo_min_scale
+    )
     return rows, probabilities[rows].argmax(axis=1)

@@ -18,7 +18,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from activelabel.model.prior import TrainingSet, labelled_set, with_topics
-from activelabel.model.pseudo_labels import Head, PseudoLabelling, pseudo_label
+from activelabel.model.pseudo_labels import Head, pseudo_label
+from activelabel.model.settings import ModelSettings
 
 CANDIDATES = ("mixed", "predicted", "balanced")  # "mixed" first: the choice without folds
 
@@ -50,7 +51,7 @@ def choose_shares(
     topic_x: np.ndarray | None,
     pool_x: np.ndarray,
     fitter: Callable[[], Callable[[TrainingSet], Head]],
-    settings: PseudoLabelling,
+    settings: ModelSettings,
     n_classes: int,
     *,
     balanced: bool,
@@ -72,7 +73,7 @@ def choose_shares(
                 train = with_topics(train, topic_x, topic_weight)
             pool = np.concatenate([pool_x, x[held_out]]) if len(pool_x) else x[held_out]
             head, _, _ = pseudo_label(
-                train, pool, fitter(), replace(settings, shares=shares), n_classes
+                train, pool, fitter(), replace(settings, pseudo_shares=shares), n_classes
             )
             accuracy.append(float((head(x[held_out]).argmax(axis=1) == y[held_out]).mean()))
         scores[shares] = round(float(np.mean(accuracy)), 4)
