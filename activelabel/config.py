@@ -6,8 +6,9 @@ import difflib
 import math
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, make_dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tomli_w
 
@@ -24,6 +25,9 @@ from activelabel.model.settings import (  # noqa: F401  (the values a [model] ke
     file_knobs,
     problems,
 )
+
+if TYPE_CHECKING:
+    from activelabel.strategies.base import QueryStrategy
 
 CONFIG_NAME = "activelabel.toml"
 ENGINES = ("local", "ray")
@@ -67,6 +71,25 @@ class LoopConfig:
     seed: int = 0
     annotator: str = "oracle"
     random_share: float = 0.1  # part of each batch drawn at random: the live random baseline
+
+    @property
+    def query_strategy(self) -> QueryStrategy:
+        """``strategy``, parsed: what the engine selects with once there are labels."""
+        return parse_strategy(self.strategy)
+
+    @property
+    def cold_start_strategy(self) -> QueryStrategy:
+        """``cold_start``, parsed: what round 0 selects with."""
+        return parse_strategy(self.cold_start)
+
+
+@lru_cache(maxsize=64)
+def parse_strategy(spec: str) -> QueryStrategy:
+    """The strategy a spec names, parsed once per spec (strategies hold no state between
+    selections); raises ``ConfigError`` for a spec that names none."""
+    from activelabel.strategies import make_strategy
+
+    return make_strategy(spec)
 
 
 @dataclass
@@ -198,11 +221,9 @@ class Config:
                 f"{where}: model.device is {m.device!r}, but {missing}; set model.device = "
                 f"'auto' (a GPU when there is one) or 'cpu'"
             )
-        from activelabel.strategies import make_strategy
-
         for key, spec in (("loop.strategy", loop.strategy), ("loop.cold_start", loop.cold_start)):
             try:
-                make_strategy(spec)
+                parse_strategy(spec)
             except ConfigError as exc:
                 name = f"{flags[key]} ({key})" if flags and key in flags else key
                 raise ConfigError(f"{where}: {name}: {exc}") from None

@@ -28,7 +28,6 @@ from activelabel.faults import checkpoint
 from activelabel.model.calibration import fit_calibration, scaled
 from activelabel.review.session import pull_answers
 from activelabel.store import RoundRecord, Selection, now
-from activelabel.strategies import make_strategy
 from activelabel.strategies.reasons import explain
 from activelabel.workspace import Workspace
 
@@ -122,7 +121,6 @@ def _run_round(
     started, clock = now(), time.perf_counter()
     store, config = ws.store, ws.config
     number = store.next_round()
-    _check_specs(ws)
     if store.selections(unpushed=True):
         return _finish_push(ws, annotator, number - 1, clock)
     pulled, problems = pull(ws, annotator)
@@ -153,10 +151,11 @@ def _run_round(
         )
 
     spec = config.loop.strategy if data.labelled else config.loop.cold_start
+    strategy = config.loop.query_strategy if data.labelled else config.loop.cold_start_strategy
     trusted = informed(classifier, len(data.labelled))
     choice = pick(
         classifier,
-        spec,
+        strategy,
         batch_size,
         candidates=data.candidates,
         labelled_texts=data.labelled_texts,
@@ -300,17 +299,6 @@ def _refresh_waiting(
     if refreshed:
         store.refresh_guesses([(b.item_id, b.predicted, b.confidence, b.reason) for b in batch])
     return []
-
-
-def _check_specs(ws: Workspace) -> None:
-    for key, spec in (
-        ("loop.strategy", ws.config.loop.strategy),
-        ("loop.cold_start", ws.config.loop.cold_start),
-    ):
-        try:
-            make_strategy(spec)
-        except ActiveLabelError as exc:
-            raise ActiveLabelError(f"{ws.path / 'activelabel.toml'}: {key}: {exc}") from None
 
 
 def _labels_since_last_round(ws: Workspace) -> tuple[int, int]:

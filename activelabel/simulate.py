@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -21,7 +21,7 @@ from activelabel.engine.training import informed
 from activelabel.errors import ActiveLabelError, ConfigError
 from activelabel.evaluation import CurvePoint
 from activelabel.learner_variants import PLAIN_SETTINGS, run_name
-from activelabel.strategies import make_strategy
+from activelabel.strategies import QueryStrategy, RandomSampling
 from activelabel.workspace import Workspace
 
 
@@ -45,19 +45,19 @@ def parse_sizes(text: str) -> list[int]:
 
 @dataclass(frozen=True)
 class Plan:
-    strategies: list[str]
+    strategies: list[QueryStrategy]
     seeds: list[int]
     sizes: list[int]
     mode: str
-    cold_start: str = "random"
+    cold_start: QueryStrategy = field(default_factory=RandomSampling)
     random_share: float = 0.0  # part of each batch drawn at random, as in live rounds
     # strategies also run with the plain learner (activelabel.learner_variants)
-    plain: tuple[str, ...] = ()
+    plain: tuple[QueryStrategy, ...] = ()
     noise: float = 0.0  # share of the oracle's answers that are wrong (noisy label curves)
     review_every: int = 0  # with noise: a label review every N steps (0: none)
 
     @property
-    def curves(self) -> list[tuple[str, str, str]]:
+    def curves(self) -> list[tuple[QueryStrategy, str, str]]:
         """(strategy, learner, labels) of every curve per seed, the workspace's learner first;
         labels are "clean" (the gold labels), "noisy" or "reviewed" (noisy, with reviews)."""
         curves = [(s, "default", "clean") for s in self.strategies]
@@ -68,9 +68,9 @@ class Plan:
                 curves += [(s, "default", "reviewed") for s in self.strategies]
         return curves
 
-    def run_of(self, spec: str, learner: str, labels: str) -> str:
+    def run_of(self, strategy: QueryStrategy, learner: str, labels: str) -> str:
         """The stored name of a curve: ``margin (noise 10 %, review every 5)``."""
-        run = run_name(spec, learner)
+        run = run_name(strategy.name, learner)
         if labels == "clean":
             return run
         noise = f"noise {100 * self.noise:g} %"
@@ -85,7 +85,7 @@ class Plan:
     @property
     def recipe(self) -> dict:
         """What every stored point of this mode must share to continue a curve."""
-        return {"cold_start": self.cold_start, "random_share": self.random_share}
+        return {"cold_start": self.cold_start.name, "random_share": self.random_share}
 
 
 class _Data:
@@ -131,8 +131,6 @@ def validate(ws: Workspace, plan: Plan) -> None:
             f"the schedule goes to {plan.sizes[-1]} labels but the pool has "
             f"{n_pool}; lower --budget or --sizes"
         )
-    for spec in [*plan.strategies, *plan.plain, plan.cold_start]:
-        make_strategy(spec)
 
 
 def run_simulation(
@@ -160,8 +158,8 @@ def run_simulation(
     for seed in plan.seeds:
         seed_rows, seed_seen = None, SeenRecall(data.n_classes)
         answers = oracle_answers(data.gold, data.n_classes, plan.noise, seed)
-        for spec, learner, variant in plan.curves:
-            run, trainer = plan.run_of(spec, learner, variant), trainers[learner]
+        for strategy, learner, variant in plan.curves:
+            run, trainer = plan.run_of(strategy, learner, variant), trainers[learner]
             y = data.gold if variant == "clean" else answers.copy()  # the labels it trains on
             reviewed: set[int] = set()  # rows a review has looked at (never flagged again)
             labelled: np.ndarray | None = None
@@ -207,7 +205,7 @@ def run_simulation(
                         trainer,
                         data,
                         plan,
-                        spec,
+                        strategy,
                         labelled,
                         size - len(labelled),
                         seed,
@@ -333,7 +331,7 @@ def _next_batch(
     trainer: Trainer,
     data: _Data,
     plan: Plan,
-    spec: str,
+    strategy: QueryStrategy,
     labelled: np.ndarray,
     n: int,
     seed: int,
@@ -351,7 +349,7 @@ def _next_batch(
     trusted = informed(classifier, len(labelled))  # then its suggestions count as seen
     choice = pick(
         classifier,
-        spec,
+        strategy,
         n,
         candidates=data.texts_of(candidates),
         labelled_texts=data.texts_of(labelled),

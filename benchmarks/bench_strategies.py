@@ -31,7 +31,14 @@ from pathlib import Path
 
 import numpy as np
 
-from activelabel.config import Config, CorpusConfig, LoopConfig, ModelConfig, TaxonomyConfig
+from activelabel.config import (
+    Config,
+    CorpusConfig,
+    LoopConfig,
+    ModelConfig,
+    TaxonomyConfig,
+    parse_strategy,
+)
 from activelabel.corpus import load_corpus
 from activelabel.corpus.records import Record
 from activelabel.corpus.split import stratified_split
@@ -44,7 +51,7 @@ from activelabel.model import (
     resolve_model,
     topic_descriptions,
 )
-from activelabel.model.prior import TOPIC_VECTORS
+from activelabel.model.names import TOPIC_VECTORS
 from activelabel.report.summary import (
     Curve,
     by_seed,
@@ -239,7 +246,9 @@ def run_arm(folder: Path, files, arm: Arm, seeds: list[int], budget: int):
     create_workspace(folder, config)
     ws = Workspace.open(folder)
     sizes = sizes_for(len(ws.store.items("pool")), budget)  # the pool without duplicates
-    plan = Plan([arm.strategy], seeds, sizes, "frozen", arm.cold_start)
+    plan = Plan(
+        [parse_strategy(arm.strategy)], seeds, sizes, "frozen", parse_strategy(arm.cold_start)
+    )
     return ws, run_simulation(ws, plan)
 
 

@@ -15,7 +15,7 @@ from activelabel.errors import ActiveLabelError
 from activelabel.loop import run_round
 from activelabel.simulate import Plan, run_simulation
 from activelabel.store import NewLabel
-from activelabel.strategies import Need, make_strategy
+from activelabel.strategies import Need, QueryStrategy, make_strategy
 from activelabel.workspace import Workspace
 from tests.cli import configure, init_workspace
 from tests.strategies.test_template import SPECS
@@ -45,16 +45,17 @@ def live_batches(path, spec: str, cold_start: str, random_share: float) -> list[
 
 def simulated_batches(path, spec: str, cold_start: str, random_share: float) -> list[list[int]]:
     ws = Workspace.open(path)
+    strategy = make_strategy(spec)
     plan = Plan(
-        strategies=[spec],
+        strategies=[strategy],
         seeds=[3],
         sizes=[BATCH * (r + 1) for r in range(ROUNDS)],
         mode="frozen",
-        cold_start=cold_start,
+        cold_start=make_strategy(cold_start),
         random_share=random_share,
     )
     run_simulation(ws, plan)
-    labelled = {p.step: items for p, items, _ in ws.store.sim_points() if p.run == spec}
+    labelled = {p.step: items for p, items, _ in ws.store.sim_points() if p.run == strategy.name}
     batches, before = [], []
     for step in range(ROUNDS):
         items = labelled[step]
@@ -77,7 +78,7 @@ def test_live_round_and_simulation_pick_the_same(template, tmp_path, spec):
     )
 
 
-class Spy:
+class Spy(QueryStrategy):
     """A strategy that records the view it was given."""
 
     name = "spy"
@@ -96,7 +97,7 @@ class Spy:
     [set(), {Need.PROBABILITIES}, {Need.EMBEDDINGS, Need.TOPIC_EMBEDDINGS}, set(Need)],
     ids=["nothing", "probabilities", "embeddings+topics", "everything"],
 )
-def test_a_strategy_gets_exactly_what_it_declares(template, tmp_path, monkeypatch, needs):
+def test_a_strategy_gets_exactly_what_it_declares(template, tmp_path, needs):
     shutil.copytree(template, tmp_path / "ws")
     ws = Workspace.open(tmp_path / "ws")
     with ws.store.transaction() as db:
@@ -108,10 +109,9 @@ def test_a_strategy_gets_exactly_what_it_declares(template, tmp_path, monkeypatc
         data.labelled_texts, data.y, data.unlabelled_texts(selection_rng(0, 0))
     )
     spy = Spy(needs)
-    monkeypatch.setattr("activelabel.engine.selection.make_strategy", lambda spec: spy)
     pick(
         classifier,
-        "spy",
+        spy,
         4,
         candidates=data.candidates,
         labelled_texts=data.labelled_texts,

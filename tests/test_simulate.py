@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from activelabel.config import parse_strategy
 from activelabel.simulate import Plan, parse_sizes, run_simulation, schedule
 from activelabel.workspace import Workspace
 from tests.cli import configure, init_workspace, run
@@ -54,6 +55,13 @@ def test_strategies_share_seed_sets_and_schedule(workspace):
     assert report.exit_code == 0 and (workspace / "report" / "index.html").is_file()
 
 
+def test_by_default_the_workspace_strategy_runs_beside_random(workspace):
+    configure(workspace, loop={"strategy": "entropy", "cold_start": "random"})
+    result = run("simulate", workspace, "--seeds", 1, "--sizes", "6,10")
+    assert result.exit_code == 0, result.output
+    assert {run_ for run_, _, _ in curves(workspace)} == {"random", "entropy"}
+
+
 def test_an_interrupted_simulation_continues_to_the_same_result(
     workspace, tmp_path, small_corpus, tiny_model
 ):
@@ -70,7 +78,7 @@ def test_an_interrupted_simulation_continues_to_the_same_result(
 def test_cold_starts_and_schedules(workspace):
     ws = Workspace.open(workspace)
     for cold_start in ("kmeans", "topics"):
-        plan = Plan(["random"], [0], [6, 9], "frozen", cold_start)
+        plan = Plan([parse_strategy("random")], [0], [6, 9], "frozen", parse_strategy(cold_start))
         points = run_simulation(ws, plan)
         assert [p.n_labels for p in points[-2:]] == [6, 9]
         ws.store.delete_sim_points("frozen")

@@ -16,6 +16,7 @@ from activelabel.config import (
     LoopConfig,
     ModelConfig,
     TaxonomyConfig,
+    parse_strategy,
 )
 from activelabel.corpus import load_taxonomy
 from activelabel.errors import ConfigError
@@ -149,11 +150,9 @@ def init_command(
         model=ModelConfig(name=model, mode=mode),
         loop=LoopConfig(strategy, cold_start, batch_size, seed, annotator),
     )
-    from activelabel.strategies import make_strategy
-
     for option, spec in (("--strategy", strategy), ("--cold-start", cold_start)):
         try:
-            make_strategy(spec)
+            parse_strategy(spec)
         except ConfigError as exc:
             raise ConfigError(f"{option}: {exc}") from None
     summary = create_workspace(workspace, config)

@@ -8,7 +8,7 @@ import click
 
 from activelabel.cli.app import cli
 from activelabel.cli.ui import console, percent, task
-from activelabel.config import MODES, LoopConfig
+from activelabel.config import MODES, parse_strategy
 from activelabel.errors import ConfigError
 
 
@@ -16,9 +16,9 @@ from activelabel.errors import ConfigError
 @click.argument("workspace", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
     "--strategies",
-    default=f"random,margin,{LoopConfig().strategy}",
-    show_default=True,
-    help="Comma-separated strategy specs; random is always added as the baseline.",
+    default=None,
+    help="Comma-separated strategy specs (default: the workspace's loop.strategy); random is "
+    "always added as the baseline.",
 )
 @click.option(
     "--plain",
@@ -107,7 +107,7 @@ from activelabel.errors import ConfigError
 )
 def simulate_command(
     workspace: Path,
-    strategies: str,
+    strategies: str | None,
     plain: str,
     seeds: int,
     initial: int,
@@ -126,24 +126,22 @@ def simulate_command(
     labels the pool step by step with the oracle, and every point is stored in the workspace.
     Interrupted? Run the same command again: it continues where it stopped."""
     from activelabel.simulate import Plan, parse_sizes, run_simulation, schedule, validate
-    from activelabel.strategies import make_strategy
     from activelabel.workspace import Workspace
 
-    specs = [make_strategy(s).name for s in strategies.split(",") if s.strip()]
-    if "random" not in specs:
-        specs.insert(0, "random")
     ws = Workspace.open(workspace)
-    cold_start = cold_start or ws.config.loop.cold_start
-    make_strategy(cold_start)
+    chosen = strategies.split(",") if strategies is not None else [ws.config.loop.strategy]
+    parsed = [parse_strategy(s) for s in chosen if s.strip()]
+    if "random" not in [s.name for s in parsed]:
+        parsed.insert(0, parse_strategy("random"))
     base_seed = ws.config.loop.seed
     plan = Plan(
-        strategies=specs,
+        strategies=list({s.name: s for s in parsed}.values()),  # each once, in the order given
         seeds=[base_seed + i for i in range(seeds)],
         sizes=parse_sizes(sizes) if sizes else schedule(initial, step, budget),
         mode=mode or ws.config.model.mode,
-        cold_start=cold_start,
+        cold_start=parse_strategy(cold_start) if cold_start else ws.config.loop.cold_start_strategy,
         random_share=random_share,
-        plain=tuple(make_strategy(s).name for s in plain.split(",") if s.strip()),
+        plain=tuple(parse_strategy(s) for s in plain.split(",") if s.strip()),
         noise=noise,
         review_every=review_every,
     )

@@ -14,7 +14,7 @@ from activelabel.engine.training import informed
 from activelabel.engine.view import build_view, score, scoring_needed
 from activelabel.errors import StrategyError
 from activelabel.model import TextClassifier
-from activelabel.strategies import Need, PoolView, make_strategy
+from activelabel.strategies import Need, PoolView, QueryStrategy
 
 
 def selection_rng(seed: int, round: int) -> np.random.Generator:
@@ -31,7 +31,7 @@ def declared_needs(strategy) -> frozenset[Need]:
 
 def select_batch(
     view: PoolView,
-    spec: str,
+    strategy: QueryStrategy,
     n: int,
     random_share: float,
     rng: np.random.Generator,
@@ -44,11 +44,11 @@ def select_batch(
     of a pool of ``pool_size`` candidates, its row ``i`` is pool row ``view_rows[i]``."""
     rows_of = np.arange(view.size) if view_rows is None else np.asarray(view_rows)
     size = view.size if pool_size is None else pool_size
-    if make_strategy(spec).name == "random":
-        rows = np.asarray(make_strategy("random").select(view, n, rng), dtype=np.int64)
+    if strategy.name == "random":
+        rows = np.asarray(strategy.select(view, n, rng), dtype=np.int64)
         return rows_of[rows].astype(np.int64), ["random"] * len(rows)
     n_random = min(n, max(1, round(random_share * n))) if random_share > 0 and n > 1 else 0
-    picks = np.asarray(make_strategy(spec).select(view, n - n_random, rng), dtype=np.int64)
+    picks = np.asarray(strategy.select(view, n - n_random, rng), dtype=np.int64)
     active = rows_of[picks].astype(np.int64)
     rest = np.setdiff1d(np.arange(size), active)
     drawn = rng.permutation(rest)[:n_random]
@@ -93,7 +93,7 @@ class Pick:
 
 def pick(
     classifier: TextClassifier,
-    spec: str,
+    strategy: QueryStrategy,
     n: int,
     *,
     candidates: Sequence[str] | Candidates,
@@ -112,7 +112,7 @@ def pick(
     larger than the candidate subsample gives strategies that need embeddings the subsample."""
     if not isinstance(candidates, Candidates):
         candidates = Candidates.of(candidates)
-    needs = declared_needs(make_strategy(spec))
+    needs = declared_needs(strategy)
     if candidates.size == 0 or n <= 0:  # nothing left to pick (a fully labelled pool)
         return Pick(np.empty(0, dtype=np.int64), [], None)
     scored, prediction, view_rows = None, None, None
@@ -133,6 +133,6 @@ def pick(
         class_recall=None if seen is None else seen.recall,
     )
     rows, arms = select_batch(
-        view, spec, min(n, candidates.size), random_share, rng, view_rows, candidates.size
+        view, strategy, min(n, candidates.size), random_share, rng, view_rows, candidates.size
     )
     return Pick(rows, arms, scored)
