@@ -8,7 +8,7 @@ import click
 
 from activelabel.cli.app import cli
 from activelabel.cli.ui import console, phases
-from activelabel.review.rank import DEFAULT_METHOD, METHODS
+from activelabel.review.methods import DEFAULT_METHOD, METHODS
 
 
 @cli.command("review")

@@ -1,7 +1,7 @@
 """Label review: out-of-sample probabilities by K-fold with the round's learner, cleanlab's
 ranking of the labels, and review tasks whose answers confirm or supersede a label.
 
-The names below load on first use: the command line reads the ranking methods from ``rank``
+The names below load on first use: the command line reads the ranking methods from ``methods``
 without loading the learners behind ``folds``.
 """
 
@@ -13,8 +13,8 @@ from activelabel.lazy import lazy_attributes
 
 _WHERE = {
     "DEFAULT_FOLDS": "folds",
-    "DEFAULT_METHOD": "rank",
-    "METHODS": "rank",
+    "DEFAULT_METHOD": "methods",
+    "METHODS": "methods",
     "Ranking": "rank",
     "TooFewLabels": "folds",
     "check_folds": "folds",
@@ -37,13 +37,8 @@ __all__ = [
 
 if TYPE_CHECKING:
     from activelabel.review.folds import DEFAULT_FOLDS, TooFewLabels, check_folds, out_of_sample
-    from activelabel.review.rank import (
-        DEFAULT_METHOD,
-        METHODS,
-        Ranking,
-        rank_labels,
-        self_confidence_order,
-    )
+    from activelabel.review.methods import DEFAULT_METHOD, METHODS
+    from activelabel.review.rank import Ranking, rank_labels, self_confidence_order
 
 
 __getattr__ = lazy_attributes(__name__, _WHERE)

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-METHODS = ("self_confidence", "normalized_margin", "confidence_weighted_entropy")
-DEFAULT_METHOD = "self_confidence"  # chosen on BBC (benchmarks/README.md, label review)
+from activelabel.review.methods import DEFAULT_METHOD, METHODS
 
 
 @dataclass(frozen=True)
