@@ -14,6 +14,7 @@ import tomli_w
 
 from activelabel.annotators.registry import ANNOTATORS
 from activelabel.errors import ConfigError
+from activelabel.model.presets import text_prefix
 from activelabel.model.prior import TOPIC_VECTORS
 from activelabel.model.registry import MODES
 from activelabel.model.settings import ModelSettings
@@ -35,6 +36,7 @@ class CorpusConfig:
     test: str = ""  # path of a separate labelled test file; empty: split off test_size
     test_size: float = 0.2  # a share (< 1) or a count (>= 1) of labelled records
     label_map: str = ""  # CSV 'from,to' renaming the corpus's labels to taxonomy topics
+    language: str = ""  # ISO 639-1 code detected by init ('' where it could not tell)
 
 
 @dataclass
@@ -45,7 +47,7 @@ class TaxonomyConfig:
 
 @dataclass
 class ModelConfig:
-    name: str = "default"  # 'default' (all-MiniLM-L6-v2), a local model folder or a hub id
+    name: str = "default"  # a preset (english, multilingual; default: english), a folder or hub id
     mode: str = "frozen"
     epochs: int = 6
     min_steps: int = 60
@@ -120,6 +122,7 @@ class Config:
             pseudo_shares=m.pseudo_shares,
             pseudo_weight=m.pseudo_weight,
             pseudo_pool=m.pseudo_pool,
+            text_prefix=text_prefix(m.name),
         )
 
     def validate(self, where: str = CONFIG_NAME, flags: dict[str, str] | None = None) -> Config:

@@ -11,6 +11,7 @@ from activelabel.cli.ui import console
 from activelabel.coverage import never_hit_note
 from activelabel.errors import ActiveLabelError
 from activelabel.live import live_notes, live_points
+from activelabel.model.presets import language_line
 from activelabel.workspace import Workspace
 
 MODE_NAMES = {
@@ -70,7 +71,7 @@ def report_of(
     notes = [
         f"corpus: {ws.config.corpus.source} — pool {sum(1 for _ in ws.store.items('pool'))}, "
         f"test {len(ws.store.items('test'))}",
-        f"model: {ws.config.model.name}; modes: "
+        f"{language_line(ws.config.corpus.language, ws.config.model.name)}; modes: "
         + ", ".join(sorted({MODE_NAMES.get(p.mode, p.mode) for p in points})),
         f"seeds: {', '.join(map(str, seeds))}",
     ]

@@ -11,6 +11,7 @@ from rich.table import Table
 from activelabel.cli.app import cli
 from activelabel.cli.ui import console, percent
 from activelabel.coverage import never_hit_note
+from activelabel.model.presets import language_line
 from activelabel.stopping import stop_signal
 from activelabel.workspace import Workspace
 
@@ -79,6 +80,7 @@ def print_status(ws: Workspace) -> None:
             f"{r.wall_seconds:.0f} s",
         )
     console.print(table)
+    console.print(language_line(ws.config.corpus.language, ws.config.model.name), highlight=False)
     missing = never_hit_note(ws)
     if missing:
         console.print(f"[yellow]{missing[0].upper()}{missing[1:]}[/]", highlight=False)

@@ -126,8 +126,10 @@ def read_e5_file(path: Path) -> E5File:
     for name, _dtype, count, offset, nbytes in entries:
         shape = shapes(name)
         raw = data[offset : offset + nbytes]
-        if name.endswith(".w") and name.split(".")[-2] in ("q", "k", "v", "ao", "fi", "fo") or (
-            name == "emb.word"
+        if (
+            name.endswith(".w")
+            and name.split(".")[-2] in ("q", "k", "v", "ao", "fi", "fo")
+            or (name == "emb.word")
         ):
             tensors[name] = _dequantise(raw, *shape)
         else:
@@ -166,8 +168,10 @@ def _shapes(hidden: int, ffn: int, vocab: int, positions: int, types: int):
         tail = ".".join(name.split(".")[1:])
         if tail in fixed:
             return fixed[tail]
-        return (hidden, hidden) if tail.endswith("w") and tail[:-2] in ("q", "k", "v", "ao") else (
-            hidden,
+        return (
+            (hidden, hidden)
+            if tail.endswith("w") and tail[:-2] in ("q", "k", "v", "ao")
+            else (hidden,)
         )
 
     return shape
@@ -275,6 +279,9 @@ def convert(target: Path, source: Path | None = None) -> Path:
     e5 = read_e5_file(source or package_weights())
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".converting-", dir=target.parent))
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
     try:
         bert_model(e5).save_pretrained(work)
         tokenizer(e5).save_pretrained(work)
@@ -288,6 +295,7 @@ def convert(target: Path, source: Path | None = None) -> Path:
             shutil.rmtree(target)
         work.rename(target)
     finally:
+        logging.enable_progress_bar()
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
     return target
