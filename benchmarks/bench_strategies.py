@@ -316,9 +316,12 @@ def run_arm(folder: Path, files, arm: Arm, seeds: list[int], budget: int):
     return ws, run_simulation(ws, plan)
 
 
+STEPS = [20, 30, 40, 50, 60, 80, 100, 120, 150, 200, 300, 400, 500, 700, 1000, 1500, 2000]
+
+
 def sizes_for(pool: int, budget: int) -> list[int]:
-    """20 → budget (or the pool): fine steps early, coarser later."""
-    steps = [20, 30, 40, 50, 60, 80, 100, 120, 150, 200, 300, 400, 500, 700, 1000, 1500, 2000]
+    """20 → budget (or the pool): fine steps early, coarser later (``--steps``)."""
+    steps = STEPS
     top = min(budget, pool)
     return [s for s in steps if s < top] + [top]
 
@@ -500,9 +503,17 @@ def main() -> None:
         default="native",
         help="sib200 corpora: topic keywords in the corpus's language or in English",
     )
+    parser.add_argument(
+        "--steps",
+        default="",
+        help="label counts of the rounds, comma-separated (default: 20, 30, 40, 50, 60, 80, "
+        "100, ... up to the budget); fewer steps make a cheaper run",
+    )
     args = parser.parse_args()
-    global MODEL, KEYWORDS
+    global MODEL, KEYWORDS, STEPS
     MODEL, KEYWORDS = args.model, args.keywords
+    if args.steps:
+        STEPS = [int(s) for s in args.steps.split(",")]
     arms = [a.strip() for a in args.arms.split(",")]
     arms = ["random+plain", *[a for a in arms if a != "random+plain"]]
     unknown = [a for a in arms if a not in ARMS]
