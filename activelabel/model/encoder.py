@@ -17,13 +17,11 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 def resolve_model(name_or_path: str) -> str:
     """A local folder path for a preset (``english``, ``multilingual``, ``default``) or a user
     folder; other hub ids pass through."""
-    from activelabel.model.presets import ALIASES, preset_folder, preset_of
+    from activelabel.model.presets import preset_folder, preset_of
 
     preset = preset_of(name_or_path)
     if preset is not None:
         return preset_folder(preset.name)
-    if name_or_path in ALIASES:  # pragma: no cover - every alias names a preset
-        raise ConfigError(f"unknown preset {name_or_path!r}")
     path = Path(name_or_path).expanduser()
     looks_local = path.exists() or name_or_path.startswith((".", "/", "~"))
     if looks_local:
