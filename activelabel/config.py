@@ -25,6 +25,9 @@ DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 PSEUDO_LABELS = ("self-training", "spreading", "none")
 PSEUDO_SHARES = ("predicted", "mixed", "balanced", "cv")
 ENGINES = ("local", "ray")
+#: sections every workspace file has had since the first release: one missing means the file
+#: was cut off or emptied, and its settings must not silently fall back to the defaults
+REQUIRED_SECTIONS = ("corpus", "taxonomy", "model", "loop")
 
 
 @dataclass
@@ -239,6 +242,12 @@ class Config:
                 "must be a share below 1 (e.g. 0.2) or a count of records (e.g. 400)",
             ),
             (
+                "corpus.test_size",
+                corpus.test_size,
+                not 1 <= corpus.test_size < math.inf or float(corpus.test_size).is_integer(),
+                "must be a share below 1 (e.g. 0.2) or a whole count of records (e.g. 400)",
+            ),
+            (
                 "taxonomy.name",
                 taxonomy.name,
                 bool(taxonomy.name.strip()),
@@ -361,6 +370,11 @@ def _section(cls: type, data: Any, name: str, where: str):
 
 def load_config(workspace: Path) -> Config:
     path = workspace / CONFIG_NAME
+    if path.exists() and not path.is_file():
+        raise ConfigError(
+            f"{path}: not a regular file (a folder, pipe, socket or device); restore the "
+            f"workspace's config file from a backup"
+        )
     if not path.is_file():
         raise ConfigError(
             f"{workspace} is not an activelabel workspace (no {CONFIG_NAME}); "
@@ -373,7 +387,19 @@ def load_config(workspace: Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         detail = " ".join(str(exc).split())
         raise ConfigError(f"{path}: not valid TOML ({detail}); fix that line") from exc
+    if not data:
+        raise ConfigError(
+            f"{path}: the file is empty (no settings); restore it from a backup, or write "
+            f"it again with the settings the workspace was made with (see docs/configuration.md)"
+        )
     sections = {f.name: f.type for f in fields(Config)}
+    lacking = [name for name in REQUIRED_SECTIONS if name not in data]
+    if lacking:
+        raise ConfigError(
+            f"{path}: the section(s) {', '.join(f'[{n}]' for n in lacking)} are missing (the "
+            f"file looks cut off or emptied; its settings would silently reset); restore them "
+            f"from a backup, or add an empty [{lacking[0]}] line to take the defaults"
+        )
     unknown = sorted(set(data) - set(sections))
     if unknown:
         raise ConfigError(

@@ -506,8 +506,8 @@ def export_predictions(
 def reviewed(ws: Workspace) -> dict[int, dict[str, Any]]:
     """Items already sent for review: item id -> {task_id, round, predicted, confidence,
     pushed_at}."""
-    raw = ws.store.get(REVIEW_KEY)
-    return {int(k): v for k, v in json.loads(raw).items()} if raw else {}
+    raw = ws.store.get_json(REVIEW_KEY, dict) or {}
+    return {int(k): v for k, v in raw.items()}
 
 
 @dataclass
@@ -531,7 +531,7 @@ def push_for_review(
     """
     from activelabel.annotators.base import BatchItem
 
-    with ws.lock():
+    with ws.lock("an export for review"):
         store = ws.store
         if annotator is None:
             from activelabel.integrations.labelstudio.annotator import LabelStudioAnnotator

@@ -1,5 +1,6 @@
 """Crash points for testing crash safety for real: a process that reaches the point named in
-``ACTIVELABEL_KILL_AT`` kills itself with SIGKILL (no clean-up, as a power cut would)."""
+``ACTIVELABEL_KILL_AT`` kills itself with SIGKILL (no clean-up, as a power cut would); one that
+reaches the point named in ``ACTIVELABEL_INTERRUPT_AT`` sends itself SIGINT (Ctrl+C)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import signal
 
 KILL_AT = "ACTIVELABEL_KILL_AT"
+INTERRUPT_AT = "ACTIVELABEL_INTERRUPT_AT"
 POINTS = ("pull", "pull-write", "train", "select", "state-write", "push")  # a round's phases
 CACHE_POINTS = ("cache-data", "cache-index")  # inside a write to the embedding cache
 
@@ -14,3 +16,5 @@ CACHE_POINTS = ("cache-data", "cache-index")  # inside a write to the embedding 
 def checkpoint(name: str) -> None:
     if os.environ.get(KILL_AT) == name:
         os.kill(os.getpid(), signal.SIGKILL)
+    if os.environ.get(INTERRUPT_AT) == name:
+        os.kill(os.getpid(), signal.SIGINT)

@@ -10,7 +10,7 @@ from activelabel.config import CONFIG_NAME, Config, save_config
 from activelabel.corpus import Corpus, load_corpus, load_taxonomy
 from activelabel.corpus.label_map import LabelMap, load_label_map
 from activelabel.corpus.language import detect_language
-from activelabel.corpus.loaders import dataset_splits, split_of
+from activelabel.corpus.loaders import dataset_splits, is_ignorable, split_of
 from activelabel.corpus.split import stratified_split
 from activelabel.corpus.taxonomy import IPTC_BY_LANGUAGE
 from activelabel.errors import ConfigError, CorpusError
@@ -56,9 +56,11 @@ class InitSummary:
 
 
 def text_key(text: str) -> str:
-    """Texts with the same key are the same headline: equal up to case, spacing and Unicode
-    compatibility forms (full-width letters, ligatures, non-breaking spaces)."""
-    return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
+    """Texts with the same key are the same headline: equal up to case, spacing, Unicode
+    compatibility forms (full-width letters, ligatures, non-breaking spaces) and invisible
+    characters (zero-width spaces, soft hyphens, ...)."""
+    shown = "".join(c for c in unicodedata.normalize("NFKC", text) if not is_ignorable(c))
+    return " ".join(shown.split()).casefold()
 
 
 def _dedupe(corpus: Corpus, notes: list[str]) -> Corpus:
@@ -133,6 +135,17 @@ def check_model(name: str) -> str:
             f"into it, or use --model default"
         )
     return path
+
+
+def check_target(path: Path) -> None:
+    """The workspace folder must be new or a folder (not a file, nor a link to nothing)."""
+    if path.is_symlink() and not path.exists():
+        raise ConfigError(
+            f"{path} is a symbolic link to nothing (a dangling link or a loop); remove the link "
+            f"or choose another folder"
+        )
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{path} is a file, not a folder; choose a new or empty folder")
 
 
 def parse_labels(text: str, names: list[str]) -> list[str]:
@@ -212,13 +225,18 @@ def create_workspace(path: Path, config: Config) -> InitSummary:
             f"{path} already holds a workspace; choose another folder, or continue it with "
             f"'activelabel round {path}'"
         )
+    check_target(path)
     config.validate("activelabel init", INIT_FLAGS)
     notes: list[str] = []
     c = config.corpus
     raw = load_corpus(c.source, c.text_column, c.label_column, c.id_column or None)
     choose_for_language(config, raw, notes)
-    check_model(config.model.name)
+    model_path = check_model(config.model.name)
+    if preset_of(config.model.name) is None and Path(model_path).is_dir():
+        config.model.name = model_path  # later commands may run from another folder
     taxonomy = load_taxonomy(config.taxonomy.name)
+    if Path(config.taxonomy.name).is_file():  # a file, not a built-in name: kept absolute
+        config.taxonomy.name = str(Path(config.taxonomy.name).resolve())
     label_map = (
         load_label_map(c.label_map, taxonomy.names, config.taxonomy.name) if c.label_map else None
     )
@@ -271,6 +289,11 @@ def create_workspace(path: Path, config: Config) -> InitSummary:
     else:
         labelled = sum(1 for r in corpus.records if r.label is not None)
         size = int(round(c.test_size * labelled)) if c.test_size < 1 else int(c.test_size)
+        if labelled and size == 0:
+            raise ConfigError(
+                f"--test-size {c.test_size:g} of {labelled} labelled records is 0 records, an "
+                f"empty test set; use a larger share (e.g. 0.2) or a count of at least 1"
+            )
         if labelled and size >= labelled:
             raise ConfigError(
                 f"--test-size {c.test_size:g} asks for {size} test records, which leaves no "
@@ -319,7 +342,7 @@ def _write(path: Path, config: Config, items: list[tuple[str, str, str | None, s
     written: list[Path] = []
     try:
         path.mkdir(parents=True, exist_ok=True)
-        Store.create(path / STATE_NAME, items).close()
+        Store.create(path / STATE_NAME, items, classes=config.taxonomy.labels).close()
         written.append(path / STATE_NAME)
         written.append(path / CONFIG_NAME)
         save_config(path, config)

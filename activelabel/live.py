@@ -90,6 +90,68 @@ def annotation_stats(ws: Workspace) -> AnnotationStats:
     return AnnotationStats(len(rows), per_hour, hours, len(suggested), accepted)
 
 
+#: throughput is given as a rate only over at least this span and this many labels
+RATE_MIN_HOURS = 10 / 60
+RATE_MIN_LABELS = 10
+#: this share or more of guesses accepted unchanged (over enough of them) is worth a look
+RUBBER_STAMP_SHARE = 0.9
+RUBBER_STAMP_MIN = 20
+
+
+def _span(hours: float) -> str:
+    minutes = hours * 60
+    if minutes < 1:
+        return "under a minute"
+    return f"{minutes:.0f} min" if minutes < 90 else f"{hours:.1f} h"
+
+
+def throughput_note(stats: AnnotationStats) -> str:
+    """Labels and the time they took; a per-hour rate only where the span allows one."""
+    if stats.hours is None:
+        return f"annotation throughput: {stats.labels} labels, no annotation times (oracle labels)"
+    line = f"annotation throughput: {stats.labels} labels in {_span(stats.hours)}"
+    if stats.hours >= RATE_MIN_HOURS and stats.labels >= RATE_MIN_LABELS and stats.labels_per_hour:
+        return line + f", about {stats.labels_per_hour:.0f} labels per hour"
+    return line + " (too short a span for a rate per hour)"
+
+
+def changed_by_round(ws: Workspace) -> list[tuple[int, int, int]]:
+    """(round sent, guesses changed by the annotator, labels with a guess) per round."""
+    rounds: dict[int, list[int]] = {}
+    for round_, label, predicted in ws.store.suggestions_by_round():
+        counts = rounds.setdefault(round_, [0, 0])
+        counts[0] += label != predicted
+        counts[1] += 1
+    return [(r, changed, total) for r, (changed, total) in sorted(rounds.items())]
+
+
+def acceptance_notes(ws: Workspace, stats: AnnotationStats) -> list[str]:
+    """How often the guess was kept, per round, and a flag when nearly all were kept."""
+    if stats.acceptance is None:
+        return []
+    notes = [
+        f"pre-annotations accepted unchanged: {stats.accepted} of {stats.suggested} "
+        f"({100 * stats.acceptance:.0f} %)"
+    ]
+    per_round = changed_by_round(ws)
+    if per_round:
+        notes.append(
+            "guesses changed by the annotators, per round sent: "
+            + ", ".join(
+                f"round {r}: {changed} of {total} ({100 * changed / total:.0f} %)"
+                for r, changed, total in per_round
+            )
+        )
+    if stats.suggested >= RUBBER_STAMP_MIN and stats.acceptance >= RUBBER_STAMP_SHARE:
+        notes.append(
+            f"check for rubber-stamping: {100 * stats.acceptance:.0f} % of the pre-selected "
+            "guesses were submitted unchanged. That is expected when the model is that accurate "
+            "(compare with its test accuracy above); if it is well below, annotators may be "
+            "pressing Submit without reading: look at a sample of their labels"
+        )
+    return notes
+
+
 def live_notes(ws: Workspace) -> list[str]:
     stats = annotation_stats(ws)
     notes = [
@@ -97,18 +159,6 @@ def live_notes(ws: Workspace) -> list[str]:
         "only on the labels drawn uniformly at random (loop.random_share of each batch), plotted "
         "at its own, smaller label count — compare the curves at equal labels, not equal rounds"
     ]
-    if stats.labels_per_hour is not None:
-        notes.append(
-            f"annotation throughput: {stats.labels} labels in {stats.hours:.1f} h, "
-            f"{stats.labels_per_hour:.0f} labels per hour"
-        )
-    else:
-        notes.append(
-            f"annotation throughput: {stats.labels} labels, no annotation times (oracle labels)"
-        )
-    if stats.acceptance is not None:
-        notes.append(
-            f"pre-annotations accepted unchanged: {stats.accepted} of {stats.suggested} "
-            f"({100 * stats.acceptance:.0f} %)"
-        )
+    notes.append(throughput_note(stats))
+    notes += acceptance_notes(ws, stats)
     return notes

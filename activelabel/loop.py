@@ -25,6 +25,8 @@ from activelabel.engine.view import zero_shot_evaluation
 from activelabel.errors import ActiveLabelError
 from activelabel.evaluation import Evaluation
 from activelabel.faults import checkpoint
+from activelabel.model.calibration import fit_calibration, scaled
+from activelabel.review.session import pull_answers
 from activelabel.store import RoundRecord, Selection, now
 from activelabel.strategies import make_strategy
 from activelabel.strategies.reasons import explain
@@ -53,6 +55,7 @@ class RoundResult:
     random_arm_labels: int = 0
     random_arm: Evaluation | None = None
     training: dict | None = None
+    review_answers: tuple[int, int, int] = (0, 0, 0)  # (confirmed, changed, skipped) pulled
 
 
 def pull(ws: Workspace, annotator: Annotator) -> tuple[Pulled, list[str]]:
@@ -123,6 +126,7 @@ def _run_round(
     if store.selections(unpushed=True):
         return _finish_push(ws, annotator, number - 1, clock)
     pulled, problems = pull(ws, annotator)
+    reviewed = pull_answers(ws, annotator)  # the round trains on the corrected labels
     if pulled.resend and not force:
         return _finish_push(ws, annotator, number - 1, clock, problems)
     if number > 0 and not force:
@@ -133,6 +137,8 @@ def _run_round(
     trainer = Trainer.for_workspace(ws, data.sample_texts(), phase=phase)
     unlabelled = data.unlabelled_texts(np.random.default_rng([config.loop.seed, number, 5]))
     classifier = trainer.fit(data.labelled_texts, data.y, unlabelled)
+    calibration = _calibration(classifier, data, unlabelled, config.loop.seed, number)
+    temperature = calibration["temperature"] if calibration else 1.0
     watermark = store.label_watermark()
     evaluation = trainer.evaluate(classifier, [i.text for i in data.test], data.test_gold)
     stopping = None
@@ -166,9 +172,15 @@ def _run_round(
     checkpoint("select")
     names = data.class_names
     probabilities = choice.scored.probabilities if choice.scored is not None else None
+    if probabilities is not None:  # what people read; the strategy picked on the raw ones
+        probabilities = scaled(probabilities, temperature)
     counts = Counter(names[int(c)] for c in data.y)
     selections = []
-    for rank, (row, arm) in enumerate(zip(choice.rows, choice.arms, strict=True)):
+    picks = list(zip(choice.rows, choice.arms, strict=True))
+    if not data.labelled:  # a cold start lists topic after topic: people see them mixed
+        order = np.random.default_rng([config.loop.seed, number, 11]).permutation(len(picks))
+        picks = [picks[i] for i in order]
+    for rank, (row, arm) in enumerate(picks):
         p = probabilities[row] if trusted and probabilities is not None else None
         selections.append(
             Selection(
@@ -182,6 +194,8 @@ def _run_round(
             )
         )
     training = trained_on(classifier, len(data.labelled))
+    if calibration:
+        training["calibration"] = calibration
     wall = time.perf_counter() - clock
     record = RoundRecord(
         number,
@@ -202,6 +216,8 @@ def _run_round(
     )
     store.record_round(record, selections)
     push_pending(ws, annotator)
+    if trusted:
+        problems += _refresh_waiting(ws, annotator, classifier, number, counts, temperature)
     return RoundResult(
         number,
         len(data.labelled),
@@ -217,7 +233,73 @@ def _run_round(
         random_arm_labels=len(random_arm_items),
         random_arm=random_evaluation,
         training=training,
+        review_answers=reviewed,
     )
+
+
+def _calibration(
+    classifier, data: StreamedPool, unlabelled: list[str], seed: int, number: int
+) -> dict | None:
+    """The temperature that calibrates the confidence shown (fitted on held-out folds of the
+    labels), for the frozen learner, whose folds cost little; None: shown as the model says."""
+    if classifier.mode != "frozen" or not data.labelled:
+        return None
+    return fit_calibration(
+        classifier, data.labelled_texts, data.y, unlabelled, seed=seed * 1000 + number
+    )
+
+
+def _refresh_waiting(
+    ws: Workspace,
+    annotator: Annotator,
+    classifier,
+    number: int,
+    counts: Counter,
+    temperature: float = 1.0,
+) -> list[str]:
+    """Give the headlines sent in earlier rounds, still waiting, this round's guess and reason;
+    returns the problems to tell the user (a failed refresh never undoes the round)."""
+    store = ws.store
+    awaiting = store.awaiting()
+    latest = {  # an item sent again waits from its latest round
+        s.item_id: s
+        for s in store.selections()
+        if s.round < number and s.item_id in awaiting and s.task_id
+    }
+    waiting = list(latest.values())
+    if not waiting:
+        return []
+    texts = store.texts(s.item_id for s in waiting)
+    probabilities = scaled(
+        classifier.predict([texts[s.item_id] for s in waiting], embeddings=False).probabilities,
+        temperature,
+    )
+    names = ws.class_names
+    specs = {r.round: r.strategy for r in store.rounds()}
+    batch = []
+    for s, p in zip(waiting, probabilities, strict=True):
+        why = explain(p, names, s.arm, specs.get(s.round, ws.config.loop.strategy), counts)
+        batch.append(
+            BatchItem(
+                s.item_id,
+                texts[s.item_id],
+                s.round,
+                names[int(p.argmax())],
+                float(p.max()),
+                s.arm,
+                f"Sent in round {s.round}. {why}",
+            )
+        )
+    try:
+        refreshed = annotator.refresh(batch, number)
+    except ActiveLabelError as exc:
+        return [
+            f"the {len(batch)} headlines still waiting from earlier rounds keep their old guess "
+            f"({exc}); the next round updates them"
+        ]
+    if refreshed:
+        store.refresh_guesses([(b.item_id, b.predicted, b.confidence, b.reason) for b in batch])
+    return []
 
 
 def _check_specs(ws: Workspace) -> None:
@@ -276,13 +358,13 @@ def _seen_recall(ws: Workspace, data: StreamedPool) -> SeenRecall:
 
 def _stopping_set(ws: Workspace, data: StreamedPool) -> list[str]:
     """Texts of a fixed, seeded sample of pool headlines, the same every round."""
-    stored = ws.store.get("stopping_set")
+    stored = ws.store.get_json("stopping_set", list)
     if stored is None:
         rng = np.random.default_rng([ws.config.loop.seed, 7])
         chosen = sorted(rng.permutation(data.pool_ids)[:STOPPING_SET_SIZE].tolist())
         ws.store.set("stopping_set", json.dumps(chosen))
     else:
-        chosen = json.loads(stored)
+        chosen = stored
     texts = ws.store.texts(chosen)
     return [texts[i] for i in chosen]
 

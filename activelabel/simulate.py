@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -52,11 +52,30 @@ class Plan:
     cold_start: str = "random"
     random_share: float = 0.0  # part of each batch drawn at random, as in live rounds
     plain: tuple[str, ...] = ()  # strategies also run with the plain learner (activelabel.arms)
+    noise: float = 0.0  # share of the oracle's answers that are wrong (noisy label curves)
+    review_every: int = 0  # with noise: a label review every N steps (0: none)
 
     @property
-    def curves(self) -> list[tuple[str, str]]:
-        """(strategy, learner) of every curve per seed, the workspace's learner first."""
-        return [(s, "default") for s in self.strategies] + [(s, "plain") for s in self.plain]
+    def curves(self) -> list[tuple[str, str, str]]:
+        """(strategy, learner, labels) of every curve per seed, the workspace's learner first;
+        labels are "clean" (the gold labels), "noisy" or "reviewed" (noisy, with reviews)."""
+        curves = [(s, "default", "clean") for s in self.strategies]
+        curves += [(s, "plain", "clean") for s in self.plain]
+        if self.noise > 0:
+            curves += [(s, "default", "noisy") for s in self.strategies]
+            if self.review_every:
+                curves += [(s, "default", "reviewed") for s in self.strategies]
+        return curves
+
+    def run_of(self, spec: str, learner: str, labels: str) -> str:
+        """The stored name of a curve: ``margin (noise 10 %, review every 5)``."""
+        run = run_name(spec, learner)
+        if labels == "clean":
+            return run
+        noise = f"noise {100 * self.noise:g} %"
+        if labels == "noisy":
+            return f"{run} ({noise})"
+        return f"{run} ({noise}, review every {self.review_every})"
 
     @property
     def steps(self) -> int:
@@ -134,12 +153,16 @@ def run_simulation(
         (p.run, p.seed, p.step): (p, items, state)
         for p, items, state in ws.store.sim_points(plan.mode)
     }
-    _check_recipe(plan, [state for _, _, state in stored.values()])
+    learner_settings = model_recipe(ws)
+    _check_recipe(plan, [state for _, _, state in stored.values()], learner_settings)
     points: list[CurvePoint] = []
     for seed in plan.seeds:
         seed_rows, seed_seen = None, SeenRecall(data.n_classes)
-        for spec, learner in plan.curves:
-            run, trainer = run_name(spec, learner), trainers[learner]
+        answers = oracle_answers(data.gold, data.n_classes, plan.noise, seed)
+        for spec, learner, variant in plan.curves:
+            run, trainer = plan.run_of(spec, learner, variant), trainers[learner]
+            y = data.gold if variant == "clean" else answers.copy()  # the labels it trains on
+            reviewed: set[int] = set()  # rows a review has looked at (never flagged again)
             labelled: np.ndarray | None = None
             seen = SeenRecall(data.n_classes)
             fitted: np.ndarray | None = None  # the labelled rows the classifier holds
@@ -154,6 +177,8 @@ def run_simulation(
                         )
                     labelled = np.array([data.row_of[i] for i in items], dtype=np.int64)
                     seen.restore(state)
+                    reviewed = {data.row_of[i] for i in state.get("reviewed", [])}
+                    y[list(reviewed)] = data.gold[list(reviewed)]
                     points.append(point)
                     advance(1)
                     continue
@@ -176,12 +201,25 @@ def run_simulation(
                     seen.restore(seed_seen.state())
                 else:
                     if fitted is not labelled:  # continuing a stored curve: its model first
-                        _fit(trainer, data, labelled, seed)
+                        _fit(trainer, data, labelled, seed, y)
                     new = _next_batch(
-                        trainer, data, plan, spec, labelled, size - len(labelled), seed, step, seen
+                        trainer,
+                        data,
+                        plan,
+                        spec,
+                        labelled,
+                        size - len(labelled),
+                        seed,
+                        step,
+                        seen,
+                        y,
                     )
                     labelled = np.concatenate([labelled, new])
-                _fit(trainer, data, labelled, seed)
+                if variant == "reviewed" and step % plan.review_every == 0 and step > 0:
+                    for row in review_rows(trainer, data, labelled, y, reviewed, seed + step):
+                        reviewed.add(row)
+                        y[row] = data.gold[row]  # the oracle reviewer answers with the gold label
+                _fit(trainer, data, labelled, seed, y)
                 fitted = labelled
                 evaluation = trainer.evaluate(trainer.classifier, data.test_texts, data.test_gold)
                 counts = np.bincount(data.gold[labelled], minlength=data.n_classes).tolist()
@@ -195,7 +233,14 @@ def run_simulation(
                     counts,
                     time.perf_counter() - clock,
                 )
-                state = {**seen.state(), **plan.recipe, "learner": learner}
+                state = {
+                    **seen.state(),
+                    **plan.recipe,
+                    "learner": learner,
+                    MODEL_KEY: learner_settings,
+                }
+                if variant != "clean":
+                    state["reviewed"] = data.ids[sorted(reviewed)].tolist()
                 ws.store.add_sim_point(point, data.ids[labelled].tolist(), state)
                 points.append(point)
                 on_point(point)
@@ -203,7 +248,19 @@ def run_simulation(
     return points
 
 
-def _check_recipe(plan: Plan, states: list[dict]) -> None:
+MODEL_KEY = "model"
+#: ``[model]`` keys that do not change what a curve measures
+NOT_RECIPE = ("device", "mode")
+
+
+def model_recipe(ws: Workspace) -> dict:
+    """The ``[model]`` settings a stored point was made with (the mode is stored apart)."""
+    return {k: v for k, v in asdict(ws.config.model).items() if k not in NOT_RECIPE}
+
+
+def _check_recipe(plan: Plan, states: list[dict], model: dict) -> None:
+    """Stored curves continue only with the settings they were made with (points from before
+    the ``[model]`` settings were stored are taken as they are)."""
     for state in states:
         for key, value in plan.recipe.items():
             stored = state.get(key, "random" if key == "cold_start" else 0.0)
@@ -212,13 +269,63 @@ def _check_recipe(plan: Plan, states: list[dict]) -> None:
                     f"the workspace holds {plan.mode} curves made with {key} = {stored!r}, not "
                     f"{value!r}; run with the same setting, or add --fresh to start over"
                 )
+        made = state.get(MODEL_KEY)
+        if not isinstance(made, dict):
+            continue
+        for key in sorted(set(made) | set(model)):
+            if made.get(key) != model.get(key):
+                raise ConfigError(
+                    f"the workspace holds {plan.mode} curves made with model.{key} = "
+                    f"{made.get(key)!r}, but activelabel.toml now says {model.get(key)!r}; "
+                    f"restore the setting to continue them, or add --fresh to start over"
+                )
 
 
-def _fit(trainer: Trainer, data: _Data, labelled: np.ndarray, seed: int) -> None:
-    """Train on the rows ``labelled``; the rest of the pool is the unlabelled set."""
-    trainer.fit(
-        data.texts_of(labelled), data.gold[labelled], data.texts_of(data.rest(labelled)), seed=seed
-    )
+def oracle_answers(gold: np.ndarray, n_classes: int, noise: float, seed: int) -> np.ndarray:
+    """The label the oracle gives each pool row: gold, or with probability ``noise`` another
+    topic drawn uniformly (the same answers for every curve of a seed)."""
+    if noise <= 0:
+        return gold.copy()
+    rng = np.random.default_rng([seed, 11])
+    wrong = rng.random(len(gold)) < noise
+    other = (gold + rng.integers(1, n_classes, len(gold))) % n_classes
+    return np.where(wrong, other, gold)
+
+
+def review_rows(
+    trainer: Trainer,
+    data: _Data,
+    labelled: np.ndarray,
+    y: np.ndarray,
+    reviewed: set[int],
+    seed: int,
+) -> list[int]:
+    """The labelled rows a review flags, as ``activelabel review`` does by default: cleanlab's
+    issues among out-of-sample probabilities, those never reviewed before."""
+    from activelabel.review import TooFewLabels, out_of_sample, rank_labels
+
+    try:
+        probabilities = out_of_sample(
+            trainer,
+            data.texts_of(labelled),
+            y[labelled],
+            data.texts_of(data.rest(labelled)),
+            seed=seed,
+        )
+    except TooFewLabels:
+        return []
+    ranking = rank_labels(y[labelled], probabilities)
+    flagged = [int(labelled[r]) for r in ranking.order if ranking.flagged[r]]
+    return [row for row in flagged if row not in reviewed]
+
+
+def _fit(
+    trainer: Trainer, data: _Data, labelled: np.ndarray, seed: int, y: np.ndarray | None = None
+) -> None:
+    """Train on the rows ``labelled`` with labels ``y`` (default: gold); the rest of the pool
+    is the unlabelled set."""
+    y = data.gold if y is None else y
+    trainer.fit(data.texts_of(labelled), y[labelled], data.texts_of(data.rest(labelled)), seed=seed)
 
 
 def _next_batch(
@@ -231,9 +338,11 @@ def _next_batch(
     seed: int,
     round: int,
     seen: SeenRecall,
+    y: np.ndarray | None = None,
 ) -> np.ndarray:
     """The rows a round with ``labelled`` labels picks (round 0: the cold start, with the model
-    trained on no labels), as ``activelabel round`` would."""
+    trained on no labels), as ``activelabel round`` would; ``y`` are the labels (default: gold)."""
+    y = data.gold if y is None else y
     if round == 0:
         _fit(trainer, data, labelled, seed)
     candidates = data.rest(labelled)
@@ -245,7 +354,7 @@ def _next_batch(
         n,
         candidates=data.texts_of(candidates),
         labelled_texts=data.texts_of(labelled),
-        labelled_classes=data.gold[labelled],
+        labelled_classes=y[labelled],
         class_names=data.class_names,
         seen=seen,
         random_share=plan.random_share,
@@ -254,5 +363,5 @@ def _next_batch(
     )
     if trusted:
         picked = choice.rows
-        seen.add(choice.scored.probabilities[picked].argmax(axis=1), data.gold[candidates[picked]])
+        seen.add(choice.scored.probabilities[picked].argmax(axis=1), y[candidates[picked]])
     return candidates[choice.rows]

@@ -4,6 +4,7 @@ only superseded (a newer label for the same item) or retracted (deleted by the a
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sqlite3
@@ -21,6 +22,9 @@ from activelabel.faults import checkpoint
 
 SCHEMA_VERSION = 2
 STATE_NAME = "state.sqlite"
+CLASSES_KEY = "classes"  # the workspace's class names, in order, fixed at init
+#: seconds to wait for another process's write to finish before saying the file is busy
+BUSY_TIMEOUT = 30.0
 
 SCHEMA = """
 CREATE TABLE items (
@@ -103,6 +107,32 @@ CREATE TABLE annotations (
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
+# Label review (:mod:`activelabel.review`): one row per label flagged as suspect, with what the
+# reviewer decided. Added to older state files when they are opened (the table is additive).
+REVIEW_SCHEMA = """
+CREATE TABLE IF NOT EXISTS reviews (
+    id INTEGER PRIMARY KEY,
+    item_id INTEGER NOT NULL REFERENCES items(id),
+    batch INTEGER NOT NULL,
+    rank INTEGER NOT NULL,
+    flagged_at TEXT NOT NULL,
+    label TEXT NOT NULL,
+    suggested TEXT NOT NULL,
+    p_label REAL NOT NULL,
+    p_suggested REAL NOT NULL,
+    score REAL NOT NULL,
+    reason TEXT NOT NULL,
+    task_id INTEGER,
+    pushed_at TEXT,
+    outcome TEXT CHECK (outcome IN ('confirmed', 'changed', 'skipped')),
+    new_label TEXT,
+    reviewer TEXT,
+    reviewed_at TEXT,
+    recorded_at TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS one_open_review ON reviews(item_id) WHERE outcome IS NULL;
+"""
+
 MIGRATIONS = {
     1: [  # -> 2: what each round trained on, and why each headline was picked
         "ALTER TABLE rounds ADD COLUMN label_watermark INTEGER",
@@ -113,12 +143,38 @@ MIGRATIONS = {
 
 
 TABLES = tuple(re.findall(r"CREATE TABLE (\w+)", SCHEMA))
+REVIEW_SOURCE = "review"  # the source of a label a reviewer changed
 WRITE_PROBLEMS = ("full", "readonly", "read-only", "disk i/o", "unable to open")
+
+
+@functools.cache
+def _columns() -> dict[str, list[str]]:
+    """The columns of each table of :data:`SCHEMA`."""
+    db = sqlite3.connect(":memory:")
+    try:
+        db.executescript(SCHEMA)
+        return {t: [r[1] for r in db.execute(f"PRAGMA table_info({t})")] for t in TABLES}
+    finally:
+        db.close()
 
 
 def _write_problem(exc: sqlite3.Error) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and any(
         word in str(exc).lower() for word in WRITE_PROBLEMS
+    )
+
+
+def _busy(exc: sqlite3.Error) -> bool:
+    """Whether ``exc`` says another connection holds the file (not that it is damaged)."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
+def busy_message(path: Path) -> str:
+    return (
+        f"{path}: the state file is in use by another process (it held a write lock for more "
+        f"than {BUSY_TIMEOUT:g} s); the file is not damaged: wait for that command to finish, "
+        f"or stop it, then run this one again"
     )
 
 
@@ -178,6 +234,53 @@ class RoundRecord:
     training: dict | None = None  # what the model trained on (labels, topic examples, ...)
 
 
+@dataclass(frozen=True)
+class ReviewFlag:
+    """A label flagged for review: what it is, what the model suggests instead, and why."""
+
+    item_id: int
+    rank: int
+    label: str
+    suggested: str
+    p_label: float  # out-of-sample probability of the label it has
+    p_suggested: float
+    score: float  # cleanlab's label quality score (low: suspect)
+    reason: str
+
+
+@dataclass(frozen=True)
+class Review:
+    id: int
+    item_id: int
+    batch: int
+    rank: int
+    flagged_at: str
+    label: str
+    suggested: str
+    p_label: float
+    p_suggested: float
+    score: float
+    reason: str
+    task_id: int | None
+    pushed_at: str | None
+    outcome: str | None  # None while waiting; 'confirmed', 'changed' or 'skipped'
+    new_label: str | None
+    reviewer: str | None
+    reviewed_at: str | None
+
+
+@dataclass(frozen=True)
+class ReviewAnswer:
+    """A reviewer's decision on a flagged label: ``label`` None means skipped."""
+
+    item_id: int
+    label: str | None
+    reviewer: str | None = None
+    task_id: int | None = None
+    annotation_id: int | None = None
+    answered_at: str | None = None
+
+
 class Store:
     """The state database of one workspace."""
 
@@ -188,8 +291,14 @@ class Store:
     # -- opening -----------------------------------------------------------------------------
 
     @classmethod
-    def create(cls, path: Path, items: Iterable[tuple[str, str, str | None, str]]) -> Store:
-        """A new state file with ``(ext_id, text, gold, split)`` items, written atomically."""
+    def create(
+        cls,
+        path: Path,
+        items: Iterable[tuple[str, str, str | None, str]],
+        classes: list[str] | None = None,
+    ) -> Store:
+        """A new state file with ``(ext_id, text, gold, split)`` items and the workspace's
+        ``classes`` (names, in order), written atomically."""
         if path.exists():
             raise StateError(f"{path} already exists; choose a new workspace folder")
         partial = path.with_suffix(".partial")
@@ -204,6 +313,10 @@ class Store:
                     db.executemany(
                         "INSERT INTO items (ext_id, text, gold, split) VALUES (?, ?, ?, ?)", items
                     )
+                    if classes is not None:
+                        db.execute(
+                            "INSERT INTO settings VALUES (?, ?)", (CLASSES_KEY, json.dumps(classes))
+                        )
                     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             finally:
                 db.close()
@@ -231,12 +344,19 @@ class Store:
                 f"{path}: state file missing; run 'activelabel init' for a new workspace"
             )
         try:
-            db = sqlite3.connect(path, timeout=30)
+            db = sqlite3.connect(path, timeout=BUSY_TIMEOUT)
             version = db.execute("PRAGMA user_version").fetchone()[0]
             problem = db.execute("PRAGMA quick_check").fetchone()[0]
             tables = {
                 row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
             }
+        except sqlite3.OperationalError as exc:
+            if _busy(exc):
+                raise StateError(busy_message(path)) from exc
+            raise StateError(
+                f"{path}: the state file is corrupt ({exc}); restore it from a backup "
+                f"(labels are also in Label Studio if you used it)"
+            ) from exc
         except sqlite3.DatabaseError as exc:
             raise StateError(
                 f"{path}: the state file is corrupt ({exc}); restore it from a backup "
@@ -261,7 +381,29 @@ class Store:
         db.execute("PRAGMA foreign_keys = ON")
         store = cls(path, db)
         store._migrate(version)
+        if "reviews" not in tables:
+            store._add_reviews_table()
+        store._check_columns()
         return store
+
+    def _add_reviews_table(self) -> None:
+        try:
+            with self.transaction() as db:
+                db.executescript(REVIEW_SCHEMA)
+        except (StateError, sqlite3.OperationalError):
+            pass  # a read-only state file: readable all the same; a review says what is wrong
+
+    def _check_columns(self) -> None:
+        """Every table has the columns this version reads (a dropped column is damage)."""
+        for table, wanted in _columns().items():
+            have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            lost = [c for c in wanted if c not in have]
+            if lost:
+                raise StateError(
+                    f"{self.path}: the table '{table}' lacks the column(s) "
+                    f"{', '.join(map(repr, lost))}; the state file is damaged: restore it from "
+                    f"a backup (labels are also in Label Studio if you used it)"
+                )
 
     def _migrate(self, version: int) -> None:
         """Bring an older state file up to this version, all steps in one transaction."""
@@ -291,6 +433,8 @@ class Store:
                 self.db.execute("BEGIN IMMEDIATE")
                 yield self.db
         except sqlite3.OperationalError as exc:
+            if _busy(exc):
+                raise StateError(busy_message(self.path)) from exc
             if _write_problem(exc):
                 raise StateError(sqlite_problem(self.path, exc)) from exc
             raise
@@ -364,6 +508,11 @@ class Store:
             return dict(self._select_in(query + " AND split = ?", _sorted_ids(ids), split))
         return dict(self._select_in(query, _sorted_ids(ids)))
 
+    def golds(self, ids: Iterable[int]) -> dict[int, str | None]:
+        """The gold labels of those items ``ids`` that exist."""
+        query = "SELECT id, gold FROM items WHERE id IN ({})"
+        return dict(self._select_in(query, _sorted_ids(ids)))
+
     def ext_ids_and_texts(self, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
         """``(ext_id, text)`` of those items ``ids`` that exist."""
         rows = self._select_in(
@@ -421,6 +570,8 @@ class Store:
             ).fetchone()
             if current and current[1] == label.label:
                 continue
+            if current and label.source != REVIEW_SOURCE and self._overruled(db, current[0], label):
+                continue
             if current:
                 db.execute("UPDATE labels SET status = 'superseded' WHERE id = ?", (current[0],))
                 changed += 1
@@ -448,6 +599,29 @@ class Store:
             )
             retracted += cursor.rowcount
         return new, changed, retracted
+
+    @staticmethod
+    def _overruled(db: sqlite3.Connection, active_id: int, label: NewLabel) -> bool:
+        """Whether ``label`` is one a review already replaced: the active label came from a
+        review and this same annotation (unchanged since) is in the item's history."""
+        source = db.execute("SELECT source FROM labels WHERE id = ?", (active_id,)).fetchone()
+        if not source or source[0] != REVIEW_SOURCE:
+            return False
+        return (
+            db.execute(
+                "SELECT 1 FROM labels WHERE item_id = ? AND label = ? AND source = ? AND "
+                "annotation_id IS ? AND labelled_at IS ? AND id < ?",
+                (
+                    label.item_id,
+                    label.label,
+                    label.source,
+                    label.annotation_id,
+                    label.labelled_at,
+                    active_id,
+                ),
+            ).fetchone()
+            is not None
+        )
 
     def record_annotations(
         self,
@@ -517,6 +691,14 @@ class Store:
             "LEFT JOIN selections s ON s.item_id = l.item_id WHERE l.status = 'active'"
         ).fetchall()
 
+    def suggestions_by_round(self) -> list[tuple[int, str, str]]:
+        """(round sent, label, the model's suggestion shown) per active label that had one."""
+        return self.db.execute(
+            "SELECT s.round, l.label, s.predicted FROM labels l "
+            "JOIN selections s ON s.item_id = l.item_id "
+            "WHERE l.status = 'active' AND s.predicted IS NOT NULL ORDER BY s.round"
+        ).fetchall()
+
     def active_labels_from(self, source: str) -> set[int]:
         """Items whose active label came from ``source`` (e.g. 'labelstudio')."""
         rows = self.db.execute(
@@ -541,23 +723,36 @@ class Store:
         )
         records = []
         for row in rows:
-            arm = json.loads(row[10]) if row[10] else {}
-            records.append(
-                RoundRecord(
-                    *row[:7],
-                    _evaluation(row[7]),
-                    _evaluation(row[8]),
-                    row[9],
-                    random_arm_labels=arm.get("n_labels", 0),
-                    random_arm=Evaluation.from_dict(arm["evaluation"])
-                    if arm.get("evaluation")
-                    else None,
-                    stopping_predictions=json.loads(row[11]) if row[11] else None,
-                    label_watermark=row[12],
-                    training=json.loads(row[13]) if row[13] else None,
+            with self._damaged(f"round {row[0]}"):
+                arm = json.loads(row[10]) if row[10] else {}
+                records.append(
+                    RoundRecord(
+                        *row[:7],
+                        _evaluation(row[7]),
+                        _evaluation(row[8]),
+                        row[9],
+                        random_arm_labels=arm.get("n_labels", 0),
+                        random_arm=Evaluation.from_dict(arm["evaluation"])
+                        if arm.get("evaluation")
+                        else None,
+                        stopping_predictions=json.loads(row[11]) if row[11] else None,
+                        label_watermark=row[12],
+                        training=json.loads(row[13]) if row[13] else None,
+                    )
                 )
-            )
         return records
+
+    @contextmanager
+    def _damaged(self, what: str) -> Iterator[None]:
+        """A stored value that does not parse is damage, named with ``what`` and the file."""
+        try:
+            yield
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            detail = _clip(" ".join(str(exc).split()))
+            raise StateError(
+                f"{self.path}: the stored {what} is damaged ({detail}); restore the state file "
+                f"from a backup (labels are also in Label Studio if you used it)"
+            ) from exc
 
     def next_round(self) -> int:
         last = self.db.execute("SELECT max(round) FROM rounds").fetchone()[0]
@@ -626,6 +821,34 @@ class Store:
                 [(now(), task, item) for item, task in task_ids.items()],
             )
 
+    def activity_since(self, stamp: str) -> tuple[int, int, int]:
+        """What annotators did after ``stamp`` (an ISO time; "" for ever), as pulled:
+        (headlines skipped, annotations deleted, annotations edited before they were first
+        pulled — made and changed between two pulls)."""
+        skipped = self.db.execute(
+            "SELECT count(DISTINCT item_id) FROM selections WHERE skipped_at > ?", (stamp,)
+        ).fetchone()[0]
+        deleted = self.db.execute(
+            "SELECT count(*) FROM annotations WHERE deleted_at > ? AND NOT cancelled", (stamp,)
+        ).fetchone()[0]
+        rows = self.db.execute(
+            "SELECT created_at, updated_at FROM annotations WHERE pulled_at > ? AND NOT cancelled "
+            "AND deleted_at IS NULL AND created_at IS NOT NULL AND updated_at IS NOT NULL",
+            (stamp,),
+        ).fetchall()
+        edited = sum(1 for created, updated in rows if _seconds_apart(created, updated) > 2)
+        return skipped, deleted, edited
+
+    def refresh_guesses(self, guesses: Iterable[tuple[int, str, float, str]]) -> None:
+        """Record the guess now shown for items still waiting (item_id, predicted, confidence,
+        reason): the pre-annotation people accept or change is the newest one."""
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE selections SET predicted = ?, confidence = ?, reason = ? "
+                "WHERE item_id = ? AND pushed_at IS NOT NULL AND skipped_at IS NULL",
+                [(p, c, r, i) for i, p, c, r in guesses],
+            )
+
     def mark_skipped(self, item_ids: Iterable[int], db: sqlite3.Connection | None = None) -> int:
         db = db or self.db
         count = 0
@@ -684,13 +907,123 @@ class Store:
         for run, seed, step, n, m, ev, counts, items, wall, state in self.db.execute(
             query + " ORDER BY mode, run, seed, step", args
         ):
-            point = CurvePoint(run, seed, step, n, m, _evaluation(ev), json.loads(counts), wall)
-            out.append((point, json.loads(items), json.loads(state)))
+            with self._damaged(f"simulation point {run!r} seed {seed} step {step}"):
+                point = CurvePoint(run, seed, step, n, m, _evaluation(ev), json.loads(counts), wall)
+                out.append((point, json.loads(items), json.loads(state)))
         return out
 
     def delete_sim_points(self, mode: str) -> int:
         with self.transaction() as db:
             return db.execute("DELETE FROM sim_points WHERE mode = ?", (mode,)).rowcount
+
+    # -- label review --------------------------------------------------------------------------
+
+    def add_review_batch(self, flags: list[ReviewFlag]) -> int:
+        """Record flagged labels as one review batch (waiting for answers); returns its number."""
+        with self.transaction() as db:
+            batch = db.execute("SELECT coalesce(max(batch), 0) + 1 FROM reviews").fetchone()[0]
+            stamp = now()
+            db.executemany(
+                "INSERT INTO reviews (item_id, batch, rank, flagged_at, label, suggested, "
+                "p_label, p_suggested, score, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        f.item_id,
+                        batch,
+                        f.rank,
+                        stamp,
+                        f.label,
+                        f.suggested,
+                        f.p_label,
+                        f.p_suggested,
+                        f.score,
+                        f.reason,
+                    )
+                    for f in flags
+                ],
+            )
+        return batch
+
+    def reviews(self, *, waiting: bool = False, unpushed: bool = False) -> list[Review]:
+        """Every flagged label (or those still ``waiting`` for an answer, or not yet pushed), in
+        batch and rank order."""
+        query = "SELECT " + ", ".join(Review.__dataclass_fields__) + " FROM reviews WHERE 1=1"
+        if waiting:
+            query += " AND outcome IS NULL"
+        if unpushed:
+            query += " AND pushed_at IS NULL"
+        return [Review(*row) for row in self.db.execute(query + " ORDER BY batch, rank")]
+
+    def reviewed_items(self) -> set[int]:
+        """Items flagged before, answered or waiting: a label is flagged at most once."""
+        return {row[0] for row in self.db.execute("SELECT DISTINCT item_id FROM reviews")}
+
+    def mark_reviews_pushed(self, task_ids: dict[int, int | None]) -> None:
+        """``{review id: task id}`` of review tasks sent to the annotators."""
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE reviews SET pushed_at = ?, task_id = coalesce(?, task_id) WHERE id = ?",
+                [(now(), task, review) for review, task in task_ids.items()],
+            )
+
+    def record_review_answers(self, answers: Iterable[ReviewAnswer]) -> tuple[int, int, int]:
+        """Close waiting reviews with their answers, in one transaction: a different label
+        supersedes the flagged one (source ``review``, with who and when), the same label marks
+        it confirmed. Returns (confirmed, changed, skipped)."""
+        confirmed = changed = skipped = 0
+        with self.transaction() as db:
+            for answer in answers:
+                row = db.execute(
+                    "SELECT id, label FROM reviews WHERE item_id = ? AND outcome IS NULL",
+                    (answer.item_id,),
+                ).fetchone()
+                if row is None:
+                    continue
+                review_id, flagged = row
+                if answer.label is None:
+                    outcome, skipped = "skipped", skipped + 1
+                elif answer.label == flagged:
+                    outcome, confirmed = "confirmed", confirmed + 1
+                else:
+                    outcome, changed = "changed", changed + 1
+                    self.apply_labels(
+                        [
+                            NewLabel(
+                                answer.item_id,
+                                answer.label,
+                                REVIEW_SOURCE,
+                                answer.reviewer,
+                                task_id=answer.task_id,
+                                annotation_id=answer.annotation_id,
+                                labelled_at=answer.answered_at,
+                            )
+                        ],
+                        db=db,
+                    )
+                db.execute(
+                    "UPDATE reviews SET outcome = ?, new_label = ?, reviewer = ?, reviewed_at = ?, "
+                    "recorded_at = ? WHERE id = ?",
+                    (
+                        outcome,
+                        answer.label,
+                        answer.reviewer,
+                        answer.answered_at,
+                        now(),
+                        review_id,
+                    ),
+                )
+        return confirmed, changed, skipped
+
+    def review_counts(self) -> dict[str, int]:
+        """Flagged labels so far: flagged, waiting, confirmed, changed, skipped."""
+        counts = dict.fromkeys(("confirmed", "changed", "skipped"), 0)
+        rows = self.db.execute(
+            "SELECT coalesce(outcome, 'waiting'), count(*) FROM reviews GROUP BY 1"
+        )
+        counts.update(dict(rows.fetchall()))
+        counts.setdefault("waiting", 0)
+        counts["flagged"] = sum(counts.values())
+        return counts
 
     # -- settings ------------------------------------------------------------------------------
 
@@ -698,9 +1031,44 @@ class Store:
         row = self.db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
         return row[0] if row else default
 
+    def get_json(self, key: str, kind: type) -> object | None:
+        """The setting ``key`` parsed as JSON of type ``kind`` (None when not set)."""
+        raw = self.get(key)
+        if raw is None:
+            return None
+        with self._damaged(f"setting '{key}'"):
+            value = json.loads(raw)
+            if not isinstance(value, kind):
+                raise ValueError(f"not a JSON {kind.__name__}")
+            return value
+
     def set(self, key: str, value: str) -> None:
         with self.transaction() as db:
             db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, value))
+
+    def classes(self) -> list[str] | None:
+        """The class names fixed at init, in order (None in a state file from before they
+        were stored)."""
+        names = self.get_json(CLASSES_KEY, list)
+        if names is not None and not all(isinstance(n, str) for n in names):
+            with self._damaged(f"setting '{CLASSES_KEY}'"):
+                raise ValueError("class names must be strings")
+        return names
+
+    def evaluation_sizes(self) -> set[int]:
+        """The numbers of classes of every stored evaluation (rounds and simulation points)."""
+        sizes = {len(r.evaluation.per_class_total) for r in self.rounds() if r.evaluation}
+        sizes |= {len(p.evaluation.per_class_total) for p, _, _ in self.sim_points()}
+        return sizes
+
+
+def _seconds_apart(first: str, second: str) -> float:
+    try:
+        a = datetime.fromisoformat(first.replace("Z", "+00:00"))
+        b = datetime.fromisoformat(second.replace("Z", "+00:00"))
+    except ValueError:
+        return 0.0
+    return abs((b - a).total_seconds())
 
 
 def _json(evaluation: Evaluation | None) -> str | None:
@@ -708,7 +1076,16 @@ def _json(evaluation: Evaluation | None) -> str | None:
 
 
 def _evaluation(text: str | None) -> Evaluation | None:
-    return None if text is None else Evaluation.from_dict(json.loads(text))
+    if text is None:
+        return None
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("an evaluation must be a JSON object")
+    return Evaluation.from_dict(data)
+
+
+def _clip(text: str, size: int = 60) -> str:
+    return text if len(text) <= size else text[: size - 3] + "..."
 
 
 def _sorted_ids(ids: Iterable[int]) -> list[int]:

@@ -165,8 +165,8 @@ def test_taxonomy_edited_to_drop_a_labelled_class(workspace):
     assert run("round", workspace, "--rounds", "2").exit_code == 0
     configure(workspace, taxonomy={"labels": ["politics", "science and technology"]})
     message = error_of(run("round", workspace, "--force"))
-    assert "'sport', which is not a class of this workspace" in message
-    assert "add 'sport' back to taxonomy.labels" in message
+    assert "taxonomy.labels differs from the class list fixed at init (it lacks 'sport'" in message
+    assert "restore taxonomy.labels = [" in message
 
 
 # -- the config, checked when it loads (item 7) -------------------------------------------------

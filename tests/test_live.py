@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from activelabel.evaluation import Evaluation
-from activelabel.live import annotation_stats, live_points
+from activelabel.live import (
+    AnnotationStats,
+    acceptance_notes,
+    annotation_stats,
+    changed_by_round,
+    live_points,
+    throughput_note,
+)
 from activelabel.stopping import stop_signal
 from activelabel.store import RoundRecord
 from activelabel.workspace import Workspace
@@ -54,6 +61,26 @@ def test_live_report_plots_both_arms_with_their_own_counts(live_workspace):
     # round 0's model is already the zero-shot model (the topic descriptions), so its guess is
     # attached to every headline sent, the first batch included
     assert stats.labels == 30 and stats.suggested == 30 and stats.labels_per_hour is None
+    # the share of guesses changed, per round sent, adds up to what was accepted
+    per_round = changed_by_round(ws)
+    assert [r for r, _, _ in per_round] == [0, 1, 2]
+    assert sum(total for _, _, total in per_round) == 30
+    assert sum(changed for _, changed, _ in per_round) == stats.suggested - stats.accepted
+    assert "guesses changed by the annotators, per round sent: round 0:" in html
+    flagged = any("rubber-stamping" in note for note in acceptance_notes(ws, stats))
+    assert flagged == (stats.accepted / stats.suggested >= 0.9)
+
+
+def test_throughput_gives_a_rate_only_over_a_real_span():
+    short = AnnotationStats(20, 20 / (2 / 3600), 2 / 3600, 0, 0)
+    assert throughput_note(short) == (
+        "annotation throughput: 20 labels in under a minute (too short a span for a rate per hour)"
+    )
+    long = AnnotationStats(120, 60.0, 2.0, 0, 0)
+    assert throughput_note(long) == (
+        "annotation throughput: 120 labels in 2.0 h, about 60 labels per hour"
+    )
+    assert "no annotation times" in throughput_note(AnnotationStats(5, None, None, 0, 0))
 
 
 def test_status_prints_a_suggestion(live_workspace):

@@ -169,7 +169,10 @@ configs = st.builds(
         label_column=anything,
         id_column=anything,
         test=anything,
-        test_size=positive,
+        test_size=st.one_of(  # a share below 1, or a whole count of records
+            st.floats(min_value=1e-12, max_value=0.999, allow_nan=False),
+            st.integers(1, 10**12).map(float),
+        ),
         label_map=anything,
     ),
     taxonomy=st.builds(TaxonomyConfig, name=name, labels=st.lists(name, max_size=5, unique=True)),
@@ -227,7 +230,10 @@ OUT_OF_RANGE = {
         st.floats(max_value=0), st.just(math.inf), st.just(math.nan)
     ),
     ("corpus", "test_size"): st.one_of(
-        st.floats(max_value=0), st.just(math.inf), st.just(math.nan)
+        st.floats(max_value=0),
+        st.just(math.inf),
+        st.just(math.nan),
+        st.floats(min_value=1, max_value=1e12).filter(lambda x: not x.is_integer()),
     ),
     ("model", "name"): st.sampled_from(["", " ", "\t"]),
     ("model", "topic_weight"): st.one_of(

@@ -164,3 +164,30 @@ def test_init_names_the_next_step_for_each_annotator(tmp_path, small_corpus, tin
     made = run("init", tmp_path / "o", "--corpus", small_corpus, "--model", tiny_model)
     assert f"Next: activelabel round {tmp_path / 'o'}" in made.output
     assert "labelstudio up" not in made.output
+
+
+@pytest.mark.slow
+def test_a_cold_start_batch_is_not_sent_topic_after_topic(
+    tmp_path, small_corpus, tiny_model, monkeypatch
+):
+    import activelabel.loop as loop
+
+    picked = []
+
+    def spy(*args, **kwargs):  # the real selection, watched
+        choice = real_pick(*args, **kwargs)
+        picked.append([int(r) for r in choice.rows])
+        return choice
+
+    real_pick = loop.pick
+    monkeypatch.setattr(loop, "pick", spy)
+    path = tmp_path / "cold"
+    options = ("--id-column", "id", "--batch-size", 12, "--mode", "frozen")
+    init_workspace(path, small_corpus, tiny_model, *options, "--cold-start", "zero-shot")
+    assert run("round", str(path)).exit_code == 0
+    ws = Workspace.open(path)
+    pool = sorted(ws.store.item_ids("pool").tolist())  # round 0's candidates, in id order
+    strategy_order = [pool[r] for r in picked[0]]
+    sent = [s.item_id for s in ws.store.selections(round=0)]
+    # the strategy interleaves topics in a fixed order; the batch goes out shuffled
+    assert sorted(sent) == sorted(strategy_order) and sent != strategy_order

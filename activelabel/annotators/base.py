@@ -5,7 +5,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
-from activelabel.store import NewLabel
+from activelabel.errors import AnnotatorError
+from activelabel.store import NewLabel, ReviewAnswer
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,19 @@ class Pulled:
     present_annotations: set[int] | None = None
 
 
+@dataclass(frozen=True)
+class ReviewTask:
+    """A flagged label sent back for review: the label it has and the model's suggestion."""
+
+    review_id: int
+    item_id: int
+    text: str
+    label: str
+    suggested: str
+    reason: str
+    batch: int
+
+
 class Annotator(ABC):
     name: str
 
@@ -50,3 +64,19 @@ class Annotator(ABC):
     @abstractmethod
     def pull(self) -> Pulled:
         """Every label made so far; applying the same pull twice changes nothing."""
+
+    def push_review(self, tasks: list[ReviewTask]) -> dict[int, int | None]:
+        """Send flagged labels for review; returns review id -> task id (None: no tasks)."""
+        raise AnnotatorError(f"the {self.name} annotator cannot review labels")
+
+    def pull_review(self) -> list[ReviewAnswer]:
+        """The reviewers' answers so far (one per answered review); pulling twice is harmless."""
+        return []
+
+    def refresh(self, waiting: list[BatchItem], round: int) -> int:
+        """Show the guess of round ``round``'s model on items pushed earlier and still waiting
+        (``waiting[i].round`` is the round each was sent in); returns how many were updated.
+
+        Backends without a labelling page have nothing to update.
+        """
+        return 0

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from activelabel.annotators.base import Annotator, BatchItem, Pulled
+from activelabel.annotators.base import Annotator, BatchItem, Pulled, ReviewTask
 from activelabel.errors import AnnotatorError
-from activelabel.store import NewLabel, Store
+from activelabel.store import NewLabel, ReviewAnswer, Store, now
 
 
 class OracleAnnotator(Annotator):
@@ -31,3 +31,21 @@ class OracleAnnotator(Annotator):
         return Pulled(
             labels=[NewLabel(item, gold, "oracle", "oracle", rnd) for item, rnd, gold in rows]
         )
+
+    def push_review(self, tasks: list[ReviewTask]) -> dict[int, int | None]:
+        return {task.review_id: None for task in tasks}
+
+    def pull_review(self) -> list[ReviewAnswer]:
+        """Every waiting review answered with the gold label (a perfect reviewer)."""
+        waiting = self.store.reviews(waiting=True)
+        gold = self.store.golds(r.item_id for r in waiting)
+        missing = [r.item_id for r in waiting if gold.get(r.item_id) is None]
+        if missing:
+            raise AnnotatorError(
+                f"the oracle reviewer needs gold labels, but {len(missing)} flagged items have "
+                f"none; review them in Label Studio (loop.annotator = 'labelstudio')"
+            )
+        stamp = now()
+        return [
+            ReviewAnswer(r.item_id, gold[r.item_id], "oracle", answered_at=stamp) for r in waiting
+        ]

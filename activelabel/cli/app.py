@@ -25,7 +25,8 @@ class Group(click.Group):
             raise click.ClickException(os_problem(exc)) from None
         except KeyboardInterrupt:
             raise click.ClickException(
-                "interrupted; nothing of the unfinished round was saved, run it again"
+                "interrupted; what was saved before stays saved (labels already pulled are "
+                "kept), the unfinished step was not: run the command again"
             ) from None
 
 

@@ -5,6 +5,7 @@ from activelabel.cli import (  # noqa: F401
     init_cmd,
     labelstudio_cmd,
     report_cmd,
+    review_cmd,
     round_cmd,
     serve_cmd,
     simulate_cmd,

@@ -141,6 +141,8 @@ def init_command(
 ) -> None:
     """Create WORKSPACE: the corpus split into pool and test set, classes, settings."""
     classes = parse_labels(labels, load_taxonomy(taxonomy).names) if labels.strip() else []
+    if test_size >= 1 and test_size.is_integer():
+        test_size = int(test_size)  # a count is stored as typed: 300, not 300.0
     config = Config(
         corpus=CorpusConfig(
             source, text_column, label_column, id_column, test_path, test_size, label_map

@@ -85,14 +85,17 @@ def up_command(workspace: Path, port: int | None, data_dir: Path | None, wait: i
     fixed = private_folder(workspace / "labelstudio")
     if link.pid and is_label_studio_process(link.pid) and server_alive(link.url):
         console.print(f"Label Studio is already running at {link.url} (pid {link.pid})")
-        fixed += check_data_dir(Path(link.data_dir), fix=True) if link.data_dir else []
+        if link.data_dir:
+            data = Path(link.data_dir)
+            fixed += check_data_dir(data, fix=owns_data_dir(data, workspace))
     else:
+        data = data_dir or Path(link.data_dir or workspace / "labelstudio" / "data")
+        owned = prepare_data_dir(data, workspace)  # before anything is installed or started
         venv = default_venv()
         install_label_studio(venv, progress=console.print)
         link.token = link.token or new_secret()
         link.password = link.password or new_secret()
-        data = data_dir or Path(link.data_dir or workspace / "labelstudio" / "data")
-        fixed += private_folder(data) + check_data_dir(data, fix=True)
+        fixed += check_data_dir(data, fix=owned)
         console.print(f"Starting Label Studio (data in {data}) ...")
         info = start_server(
             venv,
@@ -105,7 +108,7 @@ def up_command(workspace: Path, port: int | None, data_dir: Path | None, wait: i
         )
         link.url, link.pid, link.data_dir = info.url, info.pid, str(info.data_dir)
         save_link(workspace, link)
-        fixed += check_data_dir(info.data_dir, fix=True)
+        fixed += check_data_dir(info.data_dir, fix=owned)
     for line in fixed:
         console.print(
             f"[yellow]note:[/] {line} (Label Studio's data holds the API token)", soft_wrap=True
@@ -163,11 +166,13 @@ def status_command(workspace: Path) -> None:
     if link.data_dir:
         data = Path(link.data_dir)
         console.print(f"data: {data}; log: {data / 'label-studio.log'}", soft_wrap=True)
+        fix = (
+            "'activelabel labelstudio up' fixes it"
+            if owns_data_dir(data, workspace)
+            else f"run chmod -R go-rwx {data}"
+        )
         for problem in check_data_dir(data, fix=False):
-            console.print(
-                f"[yellow]warning:[/] {problem}; 'activelabel labelstudio up' fixes it",
-                soft_wrap=True,
-            )
+            console.print(f"[yellow]warning:[/] {problem}; {fix}", soft_wrap=True)
     if alive and link.project_id and link.token:
         console.print(task_counts(link.url, link.token, link.project_id), soft_wrap=True)
 
@@ -181,6 +186,60 @@ def task_counts(url: str, token: str, project_id: int) -> str:
     skipped = sum(1 for r in refs if not r.total_annotations and r.cancelled_annotations)
     waiting = len(refs) - labelled - skipped
     return f"tasks: {len(refs)} total, {labelled} labelled, {skipped} skipped, {waiting} waiting"
+
+
+#: written into a data folder that 'up' created: only such folders have their modes changed
+CREATED_MARK = ".created-by-activelabel"
+#: the file that makes a folder a Label Studio data folder
+LABEL_STUDIO_DB = "label_studio.sqlite3"
+
+
+def owns_data_dir(data: Path, workspace: Path) -> bool:
+    """Whether 'up' created ``data`` (its mark is there, or it is the workspace's default
+    folder), so that it may tighten its permissions."""
+    default = (workspace / "labelstudio" / "data").resolve()
+    return (data / CREATED_MARK).is_file() or data.resolve() == default
+
+
+def prepare_data_dir(data: Path, workspace: Path) -> bool:
+    """Create ``data`` owner-only (and mark it as created here), or check that an existing
+    folder is empty or a Label Studio data folder; returns whether 'up' owns it. A folder 'up'
+    did not create is never changed (no chmod)."""
+    import os
+
+    if data.is_symlink() and not data.exists():
+        raise ActiveLabelError(
+            f"--data-dir {data} is a link to nothing; remove the link or choose another folder"
+        )
+    if not data.exists():
+        try:
+            data.parent.mkdir(parents=True, exist_ok=True)
+            data.mkdir(mode=0o700)
+            (data / CREATED_MARK).write_text(
+                "Label Studio data folder created by 'activelabel labelstudio up'\n"
+            )
+        except OSError as exc:
+            from activelabel.errors import os_problem
+
+            raise ActiveLabelError(f"--data-dir: {os_problem(exc)}") from exc
+        return True
+    if not data.is_dir():
+        raise ActiveLabelError(
+            f"--data-dir {data} is a file, not a folder; choose a new or empty folder"
+        )
+    if owns_data_dir(data, workspace):
+        return True
+    try:
+        entries = sorted(os.listdir(data))
+    except OSError as exc:
+        raise ActiveLabelError(f"--data-dir {data}: cannot list it ({exc.strerror})") from exc
+    if entries and LABEL_STUDIO_DB not in entries:
+        raise ActiveLabelError(
+            f"--data-dir {data} is not empty and is not a Label Studio data folder (no "
+            f"{LABEL_STUDIO_DB}; it holds e.g. {entries[0]!r}); choose a new or empty folder, "
+            f"nothing was changed"
+        )
+    return False
 
 
 def check_data_dir(data: Path, fix: bool) -> list[str]:

@@ -37,16 +37,29 @@ MODE_NAMES = {
     show_default=True,
     help="Report the simulations or the live rounds.",
 )
-def report_command(workspace: Path, out: Path | None, source: str) -> None:
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Write into an --out folder that holds other files (index.html and summary.md are "
+    "replaced; nothing else is deleted). Not needed for a new, empty or earlier report folder.",
+)
+def report_command(workspace: Path, out: Path | None, source: str, overwrite: bool) -> None:
     """Write the report of WORKSPACE: learning curves of each strategy against random (mean and
     spread over seeds, chance line), summary table, confusion matrices, per-class hits and
-    label distribution, as PNG figures in one HTML page plus a markdown summary."""
-    page = report_of(Workspace.open(workspace), workspace, out, source)
+    label distribution, as PNG figures in one HTML page plus a markdown summary.
+
+    A report deletes only the figures its own earlier run listed in the folder's
+    .activelabel-report.json, never other files."""
+    page = report_of(Workspace.open(workspace), workspace, out, source, overwrite)
     console.print(f"Report: {page}")
 
 
 def report_of(
-    ws: Workspace, workspace: Path, out: Path | None = None, source: str = "auto"
+    ws: Workspace,
+    workspace: Path,
+    out: Path | None = None,
+    source: str = "auto",
+    overwrite: bool = False,
 ) -> Path:
     """Write the report of ``ws`` into ``out`` (default ``WORKSPACE/report``); returns the page."""
     from activelabel.report import write_report
@@ -82,6 +95,9 @@ def report_of(
     if missing:
         notes.append(missing)
     folder = out or workspace / "report"
+    from activelabel.review.summary import report_section
+
+    review = report_section(ws)
     try:
         return write_report(
             folder,
@@ -91,6 +107,8 @@ def report_of(
             corpus_counts=corpus_counts if any(corpus_counts) else None,
             chance=1 / len(names),
             notes=notes,
+            sections=[review] if review else [],
+            overwrite=overwrite or out is None,  # WORKSPACE/report is the workspace's own
         )
     except OSError as exc:
         raise ActiveLabelError(

@@ -13,13 +13,14 @@ from activelabel.cli.ui import console, percent, phases
 from activelabel.workspace import Workspace
 
 
-def pull_summary(ws: Workspace, annotator, result, skipped_before: set[int]) -> str:
-    """One line: what the round's pull found (new, edited, skipped, deleted annotations)."""
-    pulled = getattr(annotator, "last_pull", None)
-    skipped = len(ws.store.skipped() - skipped_before)
-    deleted = len(pulled.retracted) if pulled is not None else 0
+def pull_summary(ws: Workspace, annotator, result) -> str:
+    """One line: what annotators did since the last trained round (new, edited, skipped and
+    deleted annotations), also what a refused run had already pulled."""
+    earlier = [r for r in ws.store.rounds() if r.round < result.round]
+    since = earlier[-1].finished_at if earlier else ""
+    skipped, deleted, edited_first = ws.store.activity_since(since)
     return (
-        f"pulled: {result.new_labels} new labels, {result.changed_labels} edited, "
+        f"pulled: {result.new_labels} new labels, {result.changed_labels + edited_first} edited, "
         f"{skipped} skipped (not used for training), {deleted} deleted (labels withdrawn)"
     )
 
@@ -57,13 +58,18 @@ def round_command(workspace: Path, rounds: int, batch_size: int | None, force: b
     ws = Workspace.open(workspace)
     annotator = make_annotator(ws)
     for _ in range(rounds):
-        skipped_before = ws.store.skipped()
         with phases() as phase:
             result = run_round(ws, annotator, force=force, batch_size=batch_size, phase=phase)
         for problem in result.problems:
             console.print(f"[yellow]warning:[/] {problem}")
         if result.round > 0:
-            console.print(pull_summary(ws, annotator, result, skipped_before), soft_wrap=True)
+            console.print(pull_summary(ws, annotator, result), soft_wrap=True)
+        if any(result.review_answers):
+            confirmed, changed, skipped = result.review_answers
+            console.print(
+                f"label review answers: {confirmed} confirmed, {changed} changed (trained on), "
+                f"{skipped} skipped"
+            )
         accuracy = percent(result.evaluation.accuracy if result.evaluation else None)
         line = (
             f"round {result.round}: {result.n_labels} labels (+{result.new_labels}), "

@@ -18,6 +18,23 @@ def say(line: str, markup: bool = True) -> None:
     console.print(line, soft_wrap=True, markup=markup, highlight=False)
 
 
+def deferred(store) -> str | None:
+    """Why the next round waits, or None: no new batch while most of the last one is still
+    waiting for labels (the backlog stays under about one and a half batches)."""
+    rounds = store.rounds()
+    if not rounds:
+        return None
+    last = rounds[-1].round
+    batch = [s.item_id for s in store.selections(round=last)]
+    waiting = len(set(batch) & store.awaiting())
+    if not batch or 2 * waiting <= len(batch):
+        return None
+    return (
+        f"{waiting} of the {len(batch)} headlines sent in round {last} still wait for labels: "
+        f"no new batch until at least half of them are labelled or skipped"
+    )
+
+
 def event(line: str) -> None:
     """A line about a request: its text comes from the network, so no markup."""
     say(line, markup=False)
@@ -71,7 +88,7 @@ def serve_command(
         make_server,
     )
     from activelabel.integrations.labelstudio.link import serve_secret
-    from activelabel.loop import run_round
+    from activelabel.loop import pull, run_round
     from activelabel.workspace import Workspace
 
     ws = Workspace.open(workspace)
@@ -94,16 +111,22 @@ def serve_command(
 
     def one_round() -> None:
         own = Workspace.open(workspace)
-        say(f"{trigger.every} annotations arrived, round {own.store.next_round()} started")
         with training:
             try:
                 annotator = make_annotator(own)
-                skipped_before = own.store.skipped()
+                with own.lock():
+                    pull(own, annotator)  # the rule below needs the newest labels
+                waits = deferred(own.store)
+                if waits:
+                    say(f"{trigger.every} annotations arrived; round deferred: {waits}")
+                    trigger.recheck()
+                    return
+                say(f"{trigger.every} annotations arrived, round {own.store.next_round()} started")
                 with phases(plain=True) as phase:
                     result = run_round(own, annotator, force=True, phase=phase)
                 for problem in result.problems:
                     say(f"[yellow]warning:[/] {escape(problem)}")
-                say(pull_summary(own, annotator, result, skipped_before))
+                say(pull_summary(own, annotator, result))
                 accuracy = percent(result.evaluation.accuracy if result.evaluation else None)
                 say(
                     f"round {result.round} done: accuracy {accuracy}, {result.n_labels} labels "
@@ -116,6 +139,8 @@ def serve_command(
 
     every = ws.config.loop.batch_size if round_every is None else round_every
     trigger = Trigger(every or NEVER, one_round)
+    if every:
+        trigger.seen = _unseen_annotations(ws)
     server = make_server(host, port, predictor, trigger, secret=secret, events=event)
     url = f"http://{host}:{server.server_address[1]}"
     serving = threading.Thread(target=server.serve_forever, daemon=True)
@@ -131,7 +156,11 @@ def serve_command(
         say(
             f"Serving {url}; training the model on {len(ws.store.active_labels())} labels "
             f"(latest round: {latest}); "
-            + (f"a round every {every} annotations" if every else "no rounds (--round-every 0)")
+            + (
+                f"a round every {every} annotations ({trigger.seen} made since the last round)"
+                if every
+                else "no rounds (--round-every 0)"
+            )
             + "; Ctrl+C to stop"
         )
         while serving.is_alive():
@@ -143,6 +172,23 @@ def serve_command(
         server.server_close()
         if registered is not None:
             _unregister(ws, *registered)
+
+
+def _unseen_annotations(ws) -> int:
+    """Annotations the next round would train on that no serve counted: labels pulled since the
+    last round, and headlines annotated in Label Studio but not pulled yet (an earlier serve,
+    or work done while none ran)."""
+    from activelabel.errors import ActiveLabelError
+    from activelabel.integrations.labelstudio.annotator import LabelStudioAnnotator
+
+    rounds = ws.store.rounds()
+    watermark = rounds[-1].label_watermark if rounds else 0
+    new, changed = ws.store.labels_since(watermark or 0)
+    try:
+        annotated = LabelStudioAnnotator.for_workspace(ws).annotated_waiting()
+    except ActiveLabelError:
+        annotated = 0
+    return new + changed + annotated
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -81,6 +81,23 @@ from activelabel.errors import ConfigError
     help="Part of each batch drawn at random, as loop.random_share does in live rounds "
     "(0: every pick is the strategy's).",
 )
+@click.option(
+    "--noise",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 1, max_open=True),
+    help="Share of the oracle's answers that are wrong (another topic, drawn uniformly): each "
+    "strategy also runs on these noisy labels, beside its clean curve.",
+)
+@click.option(
+    "--review",
+    "review_every",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="With --noise: each strategy also runs with a label review every N steps (the labels "
+    "cleanlab flags, answered from the gold labels, as 'activelabel review' with the oracle).",
+)
 @click.option("--fresh", is_flag=True, help="Forget stored points of this mode and start over.")
 @click.option(
     "--report",
@@ -100,13 +117,14 @@ def simulate_command(
     mode: str | None,
     cold_start: str | None,
     random_share: float,
+    noise: float,
+    review_every: int,
     fresh: bool,
     write_report: bool,
 ) -> None:
     """Simulate active learning on WORKSPACE (a fully labelled corpus): every strategy and seed
     labels the pool step by step with the oracle, and every point is stored in the workspace.
     Interrupted? Run the same command again: it continues where it stopped."""
-    from activelabel.arms import run_name
     from activelabel.simulate import Plan, parse_sizes, run_simulation, schedule, validate
     from activelabel.strategies import make_strategy
     from activelabel.workspace import Workspace
@@ -126,15 +144,20 @@ def simulate_command(
         cold_start=cold_start,
         random_share=random_share,
         plain=tuple(make_strategy(s).name for s in plain.split(",") if s.strip()),
+        noise=noise,
+        review_every=review_every,
     )
+    if review_every and not noise:
+        raise ConfigError("--review draws noisy labels with reviews: give --noise too, e.g. 0.1")
     if len(plan.sizes) < 1:
         raise ConfigError("the schedule is empty")
-    with ws.lock():
+    with ws.lock("a simulation"):
         if fresh:
             validate(ws, plan)  # nothing is deleted for a plan that cannot run
             ws.store.delete_sim_points(plan.mode)
         console.print(
-            f"Simulating {', '.join(run_name(*c) for c in plan.curves)} × {len(plan.seeds)} seeds, "
+            f"Simulating {', '.join(plan.run_of(*c) for c in plan.curves)} "
+            f"× {len(plan.seeds)} seeds, "
             f"{plan.sizes[0]}…{plan.sizes[-1]} labels in {len(plan.sizes)} steps, "
             f"mode {plan.mode}"
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -38,58 +39,108 @@ def trained_on_text(training: dict | None) -> str:
     return " + ".join(parts)
 
 
+COLUMNS = (
+    "round",
+    "labels",
+    "accuracy",
+    "macro-F1",
+    "eval loss",
+    "satisfactory",
+    "zero-shot",
+    "random arm",
+    "trained on",
+    "strategy",
+    "wall",
+)
+#: left out of the table, and said per round below it, when the full table is too wide
+DETAILS = ("eval loss", "trained on", "strategy", "wall")
+
+
+def round_cells(r, n_classes: int) -> dict[str, str]:
+    """Every column's text for one round."""
+    e = r.evaluation
+    return {
+        "round": str(r.round),
+        "labels": str(r.n_labels),
+        "accuracy": percent(e.accuracy if e else None),
+        "macro-F1": percent(e.macro_f1 if e else None),
+        "eval loss": f"{e.eval_loss:.3f}" if e else "–",
+        "satisfactory": f"{satisfactory_classes(e.per_class_correct, e.per_class_total)}"
+        f"/{n_classes}"
+        if e
+        else "–",
+        "zero-shot": percent(r.zero_shot.accuracy) if r.zero_shot else "",
+        "random arm": f"{percent(r.random_arm.accuracy)} @{r.random_arm_labels}"
+        if r.random_arm
+        else "",
+        "trained on": trained_on_text(r.training),
+        "strategy": r.strategy,
+        "wall": f"{r.wall_seconds:.0f} s",
+    }
+
+
+def table_width(rows: list[dict[str, str]], columns: Sequence[str]) -> int:
+    """Characters the table needs with no cell wrapped (a border and two spaces per column)."""
+    return 1 + sum(3 + max(len(c), *(len(row[c]) for row in rows)) for c in columns)
+
+
+def rounds_table(title: str, rows: list[dict[str, str]], columns: Sequence[str]) -> Table:
+    """The table of ``columns``; no cell is ever broken inside a word."""
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(
+            column,
+            justify="left" if column in ("strategy", "trained on") else "right",
+            no_wrap=True,
+        )
+    for row in rows:
+        table.add_row(*(row[c] for c in columns))
+    return table
+
+
 def print_status(ws: Workspace) -> None:
     rounds = ws.store.rounds()
     n_classes = len(ws.class_names)
-    table = Table(title=f"{ws.path} · {ws.config.model.mode} · chance {100 / n_classes:.2f} %")
-    for column in (
-        "round",
-        "labels",
-        "accuracy",
-        "macro-F1",
-        "eval loss",
-        "satisfactory",
-        "zero-shot",
-        "random arm",
-        "trained on",
-        "strategy",
-        "wall",
-    ):
-        long_text = column in ("strategy", "trained on")  # these fold; numbers never wrap
-        table.add_column(
-            column,
-            justify="left" if long_text else "right",
-            overflow="fold",
-            no_wrap=not long_text,
-        )
-    for r in rounds:
-        e = r.evaluation
-        table.add_row(
-            str(r.round),
-            str(r.n_labels),
-            percent(e.accuracy if e else None),
-            percent(e.macro_f1 if e else None),
-            f"{e.eval_loss:.3f}" if e else "–",
-            f"{satisfactory_classes(e.per_class_correct, e.per_class_total)}/{n_classes}"
-            if e
-            else "–",
-            percent(r.zero_shot.accuracy) if r.zero_shot else "",
-            f"{percent(r.random_arm.accuracy)} @{r.random_arm_labels}" if r.random_arm else "",
-            trained_on_text(r.training),
-            r.strategy,
-            f"{r.wall_seconds:.0f} s",
-        )
+    title = f"{ws.path} · {ws.config.model.mode} · chance {100 / n_classes:.2f} %"
+    rows = [round_cells(r, n_classes) for r in rounds]
+    compact = bool(rows) and table_width(rows, COLUMNS) > console.width
+    # too wide: the long columns go below the table, one line per round
+    table = rounds_table(title, rows, [c for c in COLUMNS if not compact or c not in DETAILS])
     console.print(table)
     console.print(language_line(ws.config.corpus.language, ws.config.model.name), highlight=False)
+    if compact:
+        for row in rows:
+            details = "; ".join(f"{c} {row[c]}" for c in DETAILS if row[c])
+            console.print(f"round {row['round']}: {details}", soft_wrap=True, highlight=False)
+    if not rounds:
+        for line in empty_hints(ws):
+            console.print(line, soft_wrap=True, highlight=False)
     missing = never_hit_note(ws)
     if missing:
         console.print(f"[yellow]{missing[0].upper()}{missing[1:]}[/]", highlight=False)
     for line in waiting_lines(ws):
         console.print(line, soft_wrap=True)
+    from activelabel.review.summary import review_line
+
+    review = review_line(ws)
+    if review:
+        console.print(review, soft_wrap=True)
     signal = stop_signal(rounds, ws.class_names)
     if signal is not None:
         colour = "green" if signal.suggest_stop else "cyan"
         console.print(f"[{colour}]suggestion:[/] {signal.message}")
+
+
+def empty_hints(ws: Workspace) -> list[str]:
+    """What to do when the workspace has no round yet, and where simulation results are."""
+    hints = [f"No rounds yet: run 'activelabel round {ws.path}' to train and send a first batch."]
+    runs = sorted({point.run for point, _, _ in ws.store.sim_points()})
+    if runs:
+        hints.append(
+            f"Simulation results ({', '.join(runs)}) are not rounds: see them with "
+            f"'activelabel report {ws.path}'."
+        )
+    return hints
 
 
 def waiting_lines(ws: Workspace) -> list[str]:

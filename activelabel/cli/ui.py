@@ -21,8 +21,24 @@ from rich.progress import (
 
 from activelabel.progress import Phase
 
+PIPED_WIDTH = 120
+"""Width of tables off a terminal when ``COLUMNS`` does not say (a log file, CI)."""
+
+
+def output_width() -> int | None:
+    """The width to lay tables out in: the terminal's own (None), or off a terminal ``COLUMNS``
+    when it is a positive number, else :data:`PIPED_WIDTH`."""
+    if sys.stdout.isatty():
+        return None
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        return PIPED_WIDTH
+    return columns if columns > 0 else PIPED_WIDTH
+
+
 # off a terminal (a log file, CI) long lines stay whole, so that paths and messages can be grepped
-console = Console(width=None if sys.stdout.isatty() else 120, soft_wrap=not sys.stdout.isatty())
+console = Console(width=output_width(), soft_wrap=not sys.stdout.isatty())
 errors = Console(stderr=True)
 
 PROGRESS_SECONDS_ENV = "ACTIVELABEL_PROGRESS_SECONDS"

@@ -108,7 +108,14 @@ def _read_text(path: Path) -> str:
         ) from exc
 
 
+#: longest CSV field read (the csv module's default, 128 KiB, refused long texts that the
+#: project's own exports write)
+FIELD_LIMIT = 1 << 30
+
+
 def _csv_rows(path: Path, delimiter: str) -> Iterator[dict[str, Any]]:
+    if csv.field_size_limit() < FIELD_LIMIT:
+        csv.field_size_limit(FIELD_LIMIT)
     # newline="": only \n, \r and \r\n end a row, as the csv module expects; characters such
     # as U+2028 or form feed stay inside the text (str.splitlines would break rows there).
     reader = csv.DictReader(io.StringIO(_read_text(path), newline=""), delimiter=delimiter)
@@ -147,10 +154,27 @@ def _check_header(path: Path, header: list[str], delimiter: str) -> None:
                 )
 
 
+class DuplicateKey(ValueError):
+    """A JSON object names a key twice (``json`` would keep the last silently)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in row:
+            raise DuplicateKey(key)
+        row[key] = value
+    return row
+
+
 def _json_array_rows(path: Path) -> Iterator[dict[str, Any]]:
     """A ``.json`` file holding one array of objects (instead of JSON Lines)."""
     try:
-        rows = json.loads(_read_text(path))
+        rows = json.loads(_read_text(path), object_pairs_hook=_unique_keys)
+    except DuplicateKey as exc:
+        raise CorpusError(
+            f"{path}: an object of the JSON array names the key '{exc}' twice; keep one"
+        ) from exc
     except (ValueError, RecursionError) as exc:
         detail = exc.msg if isinstance(exc, json.JSONDecodeError) else _one_line(exc)
         where = f" at line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
@@ -170,7 +194,12 @@ def _jsonl_rows(path: Path) -> Iterator[dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = json.loads(line, object_pairs_hook=_unique_keys)
+        except DuplicateKey as exc:
+            raise CorpusError(
+                f"{path}: line {number} names the key '{exc}' twice (only the last would be "
+                f"read); keep one"
+            ) from exc
         except json.JSONDecodeError as exc:
             raise CorpusError(f"{path}: line {number} is not valid JSON ({exc.msg})") from exc
         except (ValueError, RecursionError) as exc:  # e.g. a 5,000-digit number, deep nesting
@@ -284,6 +313,15 @@ def _records(
             )
         if id_column:
             raw_id = row.get(id_column)
+            if isinstance(raw_id, bool | dict | list | tuple | bytes) or (
+                isinstance(raw_id, float) and not raw_id.is_integer()
+            ):
+                raise CorpusError(
+                    f"{path}: row {number} has {_kind(raw_id)} as its id in '{id_column}'; ids "
+                    f"must be texts or whole numbers"
+                )
+            if isinstance(raw_id, float):  # 7.0 from pandas: the id 7
+                raw_id = int(raw_id)
             ext_id = "" if raw_id is None else str(raw_id).strip()
             if not ext_id:
                 raise CorpusError(
@@ -312,10 +350,35 @@ def _records(
         raise CorpusError(f"{path}: the file has no data rows")
 
 
+#: characters that are letters or symbols to Unicode but show as blank space
+BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def is_blank(char: str) -> bool:
+    """A character that shows nothing: white space, a control or format character (NUL,
+    zero-width space, soft hyphen, ...), a lone combining mark or variation selector (U+034F,
+    U+FE0F) or a blank letter (Hangul fillers, the blank Braille pattern)."""
+    return char.isspace() or char in BLANKS or unicodedata.category(char) in ("Cc", "Cf", "Mn")
+
+
+def is_ignorable(char: str) -> bool:
+    """A character that changes nothing a reader sees in a text: a control or format
+    character (not white space), the combining grapheme joiner, a variation selector or a
+    blank letter. Accents (other combining marks) are not ignorable."""
+    code = ord(char)
+    return (
+        (unicodedata.category(char) in ("Cc", "Cf") and not char.isspace())
+        or char in BLANKS
+        or code == 0x034F
+        or 0x180B <= code <= 0x180F
+        or 0xFE00 <= code <= 0xFE0F
+        or 0xE0100 <= code <= 0xE01EF
+    )
+
+
 def is_invisible(text: str) -> bool:
-    """True when ``text`` shows nothing: only white space and format characters (zero-width
-    space and joiners, word joiner, byte-order mark, soft hyphen, ...)."""
-    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)
+    """True when ``text`` shows nothing: only characters for which :func:`is_blank` holds."""
+    return all(is_blank(c) for c in text)
 
 
 def _codepoints(text: str, limit: int = 3) -> str:

@@ -61,6 +61,11 @@ def load_taxonomy(name_or_path: str | Path) -> Taxonomy:
     """Load ``iptc`` or a file: TOML with ``[[topic]] name/description/keywords``, or CSV with
     columns ``name`` (required), ``description``, ``keywords``."""
     path = BUILTIN_TAXONOMIES.get(str(name_or_path), Path(name_or_path))
+    if path.exists() and not path.is_file():
+        raise ConfigError(
+            f"taxonomy '{name_or_path}' (--taxonomy / taxonomy.name) is not a regular file (a "
+            f"folder, pipe, socket or device); give a TOML/CSV file with a 'name' per topic"
+        )
     if not path.is_file():
         raise ConfigError(
             f"taxonomy '{name_or_path}' (--taxonomy / taxonomy.name) is neither a built-in name "
@@ -89,6 +94,11 @@ def load_taxonomy(name_or_path: str | Path) -> Taxonomy:
         name = str(row.get("name") or "").strip()
         if not name:
             raise ConfigError(f"{path}: topic {number} has no name; give every topic a name")
+        if not name.isprintable():
+            raise ConfigError(
+                f"{path}: topic {number} ({ascii(name)}) has a line break or control character "
+                f"in its name; topic names must be one line of text"
+            )
         topics.append(
             Topic(name, str(row.get("description") or ""), str(row.get("keywords") or ""))
         )

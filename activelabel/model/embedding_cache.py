@@ -16,6 +16,7 @@ chance that two collide is about 3 in a million.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -23,11 +24,12 @@ import mmap
 import os
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import numpy as np
 
+from activelabel.errors import ActiveLabelError
 from activelabel.faults import checkpoint
 
 FORMAT = 1
@@ -169,16 +171,47 @@ class EmbeddingCache:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.shape != (len(keys), self.dim):
             raise ValueError(f"expected {(len(keys), self.dim)} vectors, got {vectors.shape}")
-        with self._locked():
-            listed = self._read_index()
-            self._remove_unlisted(listed)
-            name = f"{_next_number(listed):06d}"
-            _write_durably(self.folder / f"{name}.keys.npy", np.asarray(keys, dtype=np.uint64))
-            checkpoint("cache-data")
-            _write_durably(self.folder / f"{name}.vectors.npy", vectors)
-            checkpoint("cache-index")
-            self._write_index([*listed, name])
+        try:
+            with self._locked():
+                listed = self._read_index()
+                self._remove_unlisted(listed)
+                name = f"{_next_number(listed):06d}"
+                keys = np.asarray(keys, dtype=np.uint64)
+                _write_durably(self.folder / f"{name}.keys.npy", keys)
+                checkpoint("cache-data")
+                _write_durably(self.folder / f"{name}.vectors.npy", vectors)
+                checkpoint("cache-index")
+                self._write_index([*listed, name])
+        except OSError as exc:
+            with suppress(OSError), self._locked():
+                self._remove_unlisted(self._read_index())  # what this write left half-done
+            raise ActiveLabelError(self._write_problem(exc)) from exc
         self.reload()
+
+    def _write_problem(self, exc: OSError) -> str:
+        """Why the cache could not be written, on one line (numpy reports a full disk as
+        ``N requested and M written``, without an errno)."""
+        import shutil
+
+        detail = " ".join((exc.strerror or str(exc)).split())
+        try:
+            full = exc.errno in (errno.ENOSPC, errno.EDQUOT) or (
+                shutil.disk_usage(self.folder).free < 1 << 20
+            )
+        except OSError:
+            full = False
+        if full:
+            advice = "the disk is full; free some space and run the command again"
+        elif exc.errno == errno.EROFS:
+            advice = "the folder is read-only; copy the workspace to a writable folder"
+        elif exc.errno in (errno.EACCES, errno.EPERM):
+            advice = "permission denied; make the folder writable for this user"
+        else:
+            advice = "check the disk, then run the command again"
+        return (
+            f"{self.folder}: cannot write the embedding cache ({detail}); {advice} (the cache "
+            f"can also be deleted: it is computed again; nothing else was changed)"
+        )
 
     def _read_index(self) -> list[str]:
         path = self.folder / INDEX

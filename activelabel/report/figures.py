@@ -17,6 +17,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from activelabel.evaluation import CurvePoint
 from activelabel.report import summary as S
@@ -120,35 +121,63 @@ def learning_curves(
     baseline: str = S.BASELINE,
     log_x: bool = False,
 ) -> Path:
-    """Accuracy and macro-F1 against labels, one line per run with its seed band.
+    """Accuracy, each run's accuracy difference to the baseline, and macro-F1 against labels.
 
-    Lines are seed means; with several seeds a shaded band spans min to max over seeds. The
-    baseline is dashed with square markers and drawn on top. A thin dashed black line marks
-    chance accuracy and a dotted one the 95 %-of-random target. ``log_x`` draws the label axis
-    on a log scale (points at 0 labels are left out), which spreads out the first labels.
+    Lines are seed means; with several seeds a shaded band spans min to max over seeds (in the
+    middle panel: of the seed-by-seed differences). The baseline is dashed with square markers
+    and drawn on top; other runs get their own marker, so a run on top of another shows. The
+    value axes fit the curves (not 0-100 %), so differences of a point or two are visible. A
+    thin dashed black line marks chance accuracy (when it lies in view) and a dotted one the
+    95 %-of-random target. ``log_x`` draws the label axis on a log scale (points at 0 labels are
+    left out), which spreads out the first labels.
     """
     mode_points = S.select(points, mode=mode)
     runs = S.runs_of(mode_points, baseline)
-    fig = _figure(11.5, 4.6)
-    axes = fig.subplots(1, 2)
-    metrics = (("accuracy", "accuracy"), ("macro_f1", "macro-F1"))
+    has_base = baseline in runs
+    fig = _figure(17.0 if has_base else 11.5, 4.6)
+    axes = list(fig.subplots(1, 3 if has_base else 2))
+    panels = [("accuracy", "accuracy")]
+    if has_base:
+        panels.append(("difference", f"accuracy − {baseline} (points)"))
+    panels.append(("macro_f1", "macro-F1"))
     n_seeds = 0
-    for ax, (metric, label) in zip(axes, metrics, strict=True):
-        for run in runs:
-            c = S.curve(mode_points, run, mode, metric)
+    for ax, (metric, label) in zip(axes, panels, strict=True):
+        low, high = [], []
+        for n, run in enumerate(runs):
+            is_base = run == baseline
+            if metric == "difference":
+                if is_base:
+                    continue
+                c = S.difference_curve(mode_points, run, mode, baseline)
+                if c is None:
+                    continue
+            else:
+                c = S.curve(mode_points, run, mode, metric)
             n_seeds = max(n_seeds, int(c.n_seeds.max()))
             colour = colours.get(run, BASELINE_COLOUR)
-            is_base = run == baseline
             if c.n_seeds.max() > 1:
                 ax.fill_between(c.n_labels, c.lo, c.hi, color=colour, alpha=0.15, linewidth=0)
+            low.append(float(c.lo.min()))
+            high.append(float(c.hi.max()))
             ax.plot(
                 c.n_labels,
                 c.mean,
                 label=f"{run} (n={int(c.n_seeds.max())})",
-                **_line(colour, is_base),
+                **_line(colour, is_base, n),
             )
+        if metric == "difference":
+            ax.axhline(0.0, color=BASELINE_COLOUR, linestyle="--", linewidth=1.4)
+            ax.yaxis.set_major_formatter(
+                lambda v, _pos: f"{100 * v:+.0f}" if round(100 * v) else "0"
+            )
+            ax.set_title(f"Difference to {baseline} (same seeds)")
+            low.append(0.0)
+            high.append(0.0)
+        else:
+            ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:.0%}")
+            ax.set_title(label.capitalize() if metric == "accuracy" else "Macro-F1")
         if metric == "accuracy":
-            if chance is not None:
+            if chance is not None and low and chance >= min(low) - 0.1:
                 ax.axhline(
                     chance,
                     color="black",
@@ -157,6 +186,7 @@ def learning_curves(
                     alpha=0.7,
                     label=f"chance ({chance:.1%})",
                 )
+                low.append(chance)
             if target is not None:
                 ax.axhline(
                     target,
@@ -165,16 +195,24 @@ def learning_curves(
                     linewidth=1.4,
                     label=f"95 % of random's final ({target:.1%})",
                 )
+                low.append(target)
+                high.append(target)
+        ax.yaxis.set_major_locator(MaxNLocator(steps=[1, 2, 5, 10]))  # whole points
+        if low and high:
+            pad = max(0.01, 0.06 * (max(high) - min(low)))
+            bottom, top = min(low) - pad, max(high) + pad
+            if metric != "difference":
+                bottom, top = max(0.0, bottom), min(1.02, top)
+            ax.set_ylim(bottom, top)
         ax.set_xlabel("labels")
         ax.set_ylabel(label)
-        ax.set_title(label.capitalize() if metric == "accuracy" else "Macro-F1")
-        ax.set_ylim(0, 1.02)
-        ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:.0%}")
         right = max(float(p.n_labels) for p in mode_points)
         if log_x:
             _log_label_axis(ax, mode_points)
         else:
             ax.set_xlim(-0.02 * max(right, 1.0), right * 1.03 + 1)  # room for markers at 0
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=2))
+            ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:,.0f}")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(
         handles,
@@ -233,7 +271,7 @@ def rare_recall(
     fig = _figure(8.5, 4.2)
     ax = fig.subplots()
     n_seeds = max(int(c.n_seeds.max()) for c in curves)
-    for c in curves:
+    for n, c in enumerate(curves):
         colour = colours.get(c.run, BASELINE_COLOUR)
         is_base = c.run == baseline
         if n_seeds > 1:
@@ -242,10 +280,12 @@ def rare_recall(
             c.n_labels,
             c.mean,
             label=f"{c.run} (n={int(c.n_seeds.max())})",
-            **_line(colour, is_base),
+            **_line(colour, is_base, n),
         )
     if spans_decades(points, mode):
         _log_label_axis(ax, mode_points)
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=2))
     ax.set_xlabel("labels" + (" (log scale)" if spans_decades(points, mode) else ""))
     ax.set_ylabel("recall")
     ax.set_ylim(0, 1.02)
@@ -394,14 +434,30 @@ def label_distribution(
     return _save(fig, path)
 
 
-def _line(colour, is_base: bool) -> dict:
+_MARKERS = ("o", "^", "D", "v", "P", "X", "<", ">", "h", "*")
+
+
+def _line(colour, is_base: bool, n: int = 0) -> dict:
     """Plot style of a mean curve: the baseline dashed and on top, so a curve on it cannot
-    hide it."""
+    hide it. Every other run (the ``n``-th, from 1) has its own marker, and each later run a
+    wider line and larger, hollow markers drawn under the earlier ones: a run lying exactly on
+    another shows as a thin line inside a wider one."""
+    if is_base:
+        return {
+            "color": colour,
+            "linewidth": 2.0,
+            "linestyle": "--",
+            "marker": "s",
+            "markersize": 4.0,
+            "zorder": 5,
+        }
+    step = max(n - 1, 0)
     return {
         "color": colour,
-        "linewidth": 2.0 if is_base else 1.8,
-        "linestyle": "--" if is_base else "-",
-        "marker": "s" if is_base else "o",
-        "markersize": 4.0 if is_base else 3.2,
-        "zorder": 5 if is_base else 4,
+        "linewidth": 1.6 + 1.0 * min(step, 3),
+        "linestyle": "-",
+        "marker": _MARKERS[step % len(_MARKERS)],
+        "markersize": 3.6 + 1.6 * min(step, 3),
+        "markerfacecolor": colour if step == 0 else "white",
+        "zorder": 4.9 - 0.1 * min(step, 9),
     }

@@ -21,6 +21,7 @@ from activelabel.errors import ReportError
 from activelabel.evaluation import CurvePoint
 from activelabel.report import figures as F
 from activelabel.report import summary as S
+from activelabel.report.section import ReportSection
 
 _MARKS = {"good": " ✓", "bad": " ✗"}
 
@@ -42,8 +43,8 @@ def _env() -> jinja2.Environment:
 
 
 def _md(text: object) -> str:
-    """``text`` for a markdown table cell."""
-    return str(text).replace("|", "\\|")
+    """``text`` for a markdown table cell: on one line, ``|`` escaped."""
+    return " ".join(str(text).split()).replace("|", "\\|")
 
 
 def _pct(value: float | None, digits: int = 1) -> str:
@@ -183,6 +184,7 @@ class ModeView:
     confusion: list[Figure]
     hits: list[Hits]
     gains: str | None = None  # the model's and the selection's part of the gain, in words
+    accuracy: Table | None = None  # accuracy at every measured label count
 
 
 def hits_html(table: S.HitsTable, class_names: Sequence[str]) -> str:
@@ -212,13 +214,10 @@ def _seeds(points: Sequence[CurvePoint], mode: str) -> int:
     return len({p.seed for p in points if p.mode == mode})
 
 
-def _figures(page: Path | str) -> set[str]:
-    """The PNG names a report page shows (of a page file, if it exists, or of page text)."""
-    if isinstance(page, Path):
-        if not page.is_file():
-            return set()
-        page = page.read_text(encoding="utf-8", errors="replace")
-    return {html.unescape(n) for n in re.findall(r'<img src="([^"/\\]+\.png)"', page)}
+def _figures(page: str) -> set[str]:
+    """The PNG names the report page just rendered shows."""
+    names = {html.unescape(n) for n in re.findall(r'<img src="([^"/\\]+\.png)"', page)}
+    return {n for n in names if _own_name(n)}
 
 
 def _default_confusion_points(points: Sequence[CurvePoint], mode: str) -> list[CurvePoint]:
@@ -247,7 +246,13 @@ class _Input:
 
 def _curves_caption(inp: _Input, ms: S.ModeSummary) -> str:
     return (
-        f"{ms.label}: accuracy and macro-F1 on the test set against the number of labels. "
+        f"{ms.label}: accuracy and macro-F1 on the test set against the number of labels"
+        + (
+            "; between them each run's accuracy minus random's, seed by seed on the same "
+            "splits, in points (above 0: better than random). "
+            if ms.baseline
+            else ". "
+        )
         + (
             "Lines are means over seeds, shaded bands span min to max over seeds; "
             if _seeds(inp.points, ms.mode) > 1
@@ -389,7 +394,34 @@ def _mode_view(
         confusion=_confusion_figures(inp, ms, slug, chosen, used),
         hits=_hits(inp.points, ms.mode),
         gains=gains_text(S.gain_split(inp.points, ms), ms),
+        accuracy=accuracy_table(inp.points, ms),
     )
+
+
+def accuracy_table(points: Sequence[CurvePoint], ms: S.ModeSummary) -> Table:
+    """Accuracy at every measured label count: one row per count, one column per run (mean ±
+    sd over seeds), and each other run's seed-paired difference to random in points."""
+    counts, accuracy, difference = S.accuracy_table(points, ms.mode)
+    runs = list(accuracy)
+    columns = ["labels", *runs, *(f"{run} − {S.BASELINE}" for run in difference)]
+    rows = []
+    for i, n in enumerate(counts):
+        row = [f"{n:,}"]
+        row += [S.fmt_mean_sd(accuracy[run][i]) for run in runs]
+        for run in difference:
+            d = difference[run][i]
+            row.append(
+                "—" if d is None else f"{round(100 * d.mean, 1) + 0.0:+.1f} ± {100 * d.sd:.1f}"
+            )
+        rows.append(row)
+    seeds = max((v.n for values in accuracy.values() for v in values if v is not None), default=0)
+    caption = (
+        f"{ms.label}: test accuracy at every label count measured, mean ± sd over seeds "
+        f"(up to {seeds}); the difference columns compare each run with {S.BASELINE} seed by "
+        f"seed (same splits), in points (random interpolated between its own counts); "
+        "— where a run has no measurement."
+    )
+    return Table(columns, rows, caption, None)
 
 
 def gains_text(split: S.GainSplit | None, ms: S.ModeSummary) -> str | None:
@@ -449,18 +481,26 @@ def write_report(
     budgets: tuple[int, ...] = (100, 200, 500),
     rare_class: int | None = None,
     confusion_points: Sequence[CurvePoint] | None = None,
+    sections: Sequence[ReportSection] = (),
+    overwrite: bool = False,
 ) -> Path:
     """Write the report (PNG figures, ``index.html``, ``summary.md``) into ``out_dir``.
 
+    ``out_dir`` must be new, empty or an earlier report's folder (it holds :data:`MANIFEST`);
+    ``overwrite`` allows another folder (files of the same names are replaced, others kept).
+    Of an earlier report, only the files its manifest names that this one does not write are
+    deleted.
+
     ``points`` are learning-curve points of one or more runs (the baseline is the run named
     "random"), seeds and modes. ``confusion_points`` picks the points shown as confusion
-    matrices (default: every run's last step of seed 0 or its first seed). Returns the path
+    matrices (default: every run's last step of seed 0 or its first seed); ``sections`` come
+    after the curves (e.g. the label review). Returns the path
     of ``index.html``.
     """
     points = list(points)
     _check(points, len(class_names), corpus_counts, rare_class)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    earlier = _claim(out_dir, overwrite)
     rare = S.pick_rare_class(points, corpus_counts, rare_class)
     colours = F.run_colours(S.runs_of(points))
     inp = _Input(out_dir, points, class_names, colours, chance, corpus_counts, rare)
@@ -479,12 +519,70 @@ def write_report(
         "class_names": class_names,
         "colours": colours,
         "modes": modes,
+        "sections": list(sections),
     }
     page = _env().get_template("index.html.j2").render(data)
     index = out_dir / "index.html"
-    for stale in _figures(index) - _figures(page):  # an earlier report's figures go
-        (out_dir / stale).unlink(missing_ok=True)
+    written = {"index.html", "summary.md"} | _figures(page)
     index.write_text(page, encoding="utf-8")
     summary = _env().get_template("summary.md.j2").render(data)
     (out_dir / "summary.md").write_text(summary.rstrip() + "\n", encoding="utf-8")
+    _write_manifest(out_dir, written)
+    for stale in sorted(earlier - written):  # an earlier report's own figures go
+        _remove_own(out_dir, stale)
     return index
+
+
+MANIFEST = ".activelabel-report.json"
+"""The list of files a report wrote into its folder: the only files a later report deletes."""
+
+
+def _claim(out_dir: Path, overwrite: bool) -> set[str]:
+    """Make sure the report may write into ``out_dir`` (creating it); returns the files the
+    earlier report there wrote (from its manifest)."""
+    import json
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ReportError(f"--out {out_dir} is a file, not a folder; choose a folder")
+    manifest = out_dir / MANIFEST
+    if manifest.is_file():
+        try:
+            names = json.loads(manifest.read_text(encoding="utf-8")).get("files", [])
+        except (ValueError, AttributeError):
+            names = []
+        return {n for n in names if isinstance(n, str) and _own_name(n)}
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
+        example = sorted(p.name for p in out_dir.iterdir())[0]
+        raise ReportError(
+            f"{out_dir} already holds files that no report wrote (e.g. {example!r}); choose a "
+            f"new or empty --out folder, or add --overwrite to write the report there (its "
+            f"index.html and summary.md are replaced, nothing else is deleted)"
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return set()
+
+
+def _own_name(name: str) -> bool:
+    """A name a report gives its figures: a plain ``.png`` file name inside the folder."""
+    return (
+        name.endswith(".png")
+        and name == Path(name).name
+        and not name.startswith(".")
+        and "/" not in name
+        and "\\" not in name
+        and name.isprintable()
+    )
+
+
+def _write_manifest(out_dir: Path, names: set[str]) -> None:
+    import json
+
+    text = json.dumps({"written_by": "activelabel report", "files": sorted(names)}, indent=1)
+    (out_dir / MANIFEST).write_text(text + "\n", encoding="utf-8")
+
+
+def _remove_own(out_dir: Path, name: str) -> None:
+    """Delete the earlier report's figure ``name``, a regular file directly in ``out_dir``."""
+    path = out_dir / name
+    if path.parent == out_dir and path.is_file() and not path.is_symlink():
+        path.unlink(missing_ok=True)

@@ -247,6 +247,75 @@ def accuracy_at(points: Sequence[CurvePoint], run: str, mode: str, n: int) -> Me
     return MeanSd.of(values)
 
 
+def difference_curve(
+    points: Sequence[CurvePoint],
+    run: str,
+    mode: str,
+    baseline: str = BASELINE,
+    metric: str = "accuracy",
+) -> Curve | None:
+    """``run`` minus ``baseline``, seed by seed (same seed, same split), at ``run``'s label
+    counts that the baseline's curve of that seed spans (the baseline interpolated between its
+    points); None when no seed has both."""
+    base = by_seed(select(points, run=baseline, mode=mode))
+    values: dict[int, list[float]] = {}
+    for seed, pts in by_seed(select(points, run=run, mode=mode)).items():
+        ref = base.get(seed)
+        if not ref:
+            continue
+        bx = [p.n_labels for p in ref]
+        by = [metric_value(p, metric) for p in ref]
+        for p in pts:
+            if bx[0] <= p.n_labels <= bx[-1]:
+                diff = metric_value(p, metric) - float(np.interp(p.n_labels, bx, by))
+                values.setdefault(p.n_labels, []).append(diff)
+    if not values:
+        return None
+    xs = np.array(sorted(values), dtype=float)
+    stats = [np.asarray(values[int(x)], dtype=float) for x in xs]
+    return Curve(
+        run=run,
+        mode=mode,
+        metric=f"{metric} - {baseline}",
+        n_labels=xs,
+        mean=np.array([v.mean() for v in stats]),
+        sd=np.array([v.std(ddof=1) if v.size > 1 else 0.0 for v in stats]),
+        lo=np.array([v.min() for v in stats]),
+        hi=np.array([v.max() for v in stats]),
+        n_seeds=np.array([v.size for v in stats]),
+    )
+
+
+def accuracy_table(
+    points: Sequence[CurvePoint], mode: str, baseline: str = BASELINE
+) -> tuple[list[int], dict[str, list[MeanSd | None]], dict[str, list[MeanSd | None]]]:
+    """Accuracy at every measured label count of ``mode``: the counts, per run the mean ± sd
+    over the seeds measured there (None where none was), and per other run its seed-paired
+    difference to ``baseline`` at those counts."""
+    mode_points = select(points, mode=mode)
+    counts = sorted({p.n_labels for p in mode_points})
+    runs = runs_of(mode_points, baseline)
+    accuracy: dict[str, list[MeanSd | None]] = {}
+    difference: dict[str, list[MeanSd | None]] = {}
+    for run in runs:
+        at: dict[int, list[float]] = {}
+        for pts in by_seed(select(mode_points, run=run)).values():
+            for p in pts:
+                at.setdefault(p.n_labels, []).append(p.evaluation.accuracy)
+        accuracy[run] = [MeanSd.of(at.get(n, [])) for n in counts]
+        if run == baseline:
+            continue
+        diff = difference_curve(mode_points, run, mode, baseline)
+        by_n = {} if diff is None else {int(n): i for i, n in enumerate(diff.n_labels)}
+        difference[run] = [
+            MeanSd(float(diff.mean[by_n[n]]), float(diff.sd[by_n[n]]), int(diff.n_seeds[by_n[n]]))
+            if diff is not None and n in by_n
+            else None
+            for n in counts
+        ]
+    return counts, accuracy, difference
+
+
 def recall_curve(points: Sequence[CurvePoint], run: str, mode: str, cls: int) -> Curve | None:
     """The seed-mean test recall of class ``cls`` against labels (``None`` if the test set
     has no example of it)."""

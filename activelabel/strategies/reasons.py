@@ -62,5 +62,10 @@ def explain(
     if "+kmeans" in spec and parts:
         parts[-1] += ", and unlike the others in this batch"
     if not parts:
-        return f"Picked by {strategy}; the model leans to {top} ({_pct(p_top)})."
+        if "zero-shot" in spec:
+            return (
+                "First batch, before any label: a typical headline of one topic (by the topic "
+                "descriptions), so that every topic gets a start."
+            )
+        return f"Picked by the {strategy} strategy; the model's guess is {top}."
     return f"Picked because {'; '.join(parts)}."

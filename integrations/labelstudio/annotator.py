@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from activelabel.annotators.base import Annotator, BatchItem, Pulled
+from activelabel.annotators.base import Annotator, BatchItem, Pulled, ReviewTask
 from activelabel.integrations.labelstudio.client import connect
 from activelabel.integrations.labelstudio.errors import LabelStudioNotFoundError
 from activelabel.integrations.labelstudio.link import load_link, save_link
 from activelabel.integrations.labelstudio.project import ensure_project
 from activelabel.integrations.labelstudio.pull import pull_annotations
-from activelabel.integrations.labelstudio.tasks import PushItem, push_batch
-from activelabel.store import NewLabel, Store
+from activelabel.integrations.labelstudio.tasks import (
+    PushItem,
+    list_tasks,
+    push_batch,
+    refresh_predictions,
+)
+from activelabel.store import NewLabel, ReviewAnswer, Store
 from activelabel.workspace import Workspace
 
 INSTRUCTIONS = (
@@ -73,7 +78,48 @@ class LabelStudioAnnotator(Annotator):
             PushItem(b.item_id, b.text, b.round, b.predicted, b.confidence, b.arm, b.reason)
             for b in batch
         ]
-        return dict(push_batch(self.client, self.project_id, items))
+        pushed = dict(push_batch(self.client, self.project_id, items))
+        if self.store.reviews(waiting=True):  # keep their suggestions pre-selected
+            from activelabel.integrations.labelstudio.review import refresh_review_predictions
+
+            refresh_review_predictions(self.client, self.project_id)
+        return pushed
+
+    def push_review(self, tasks: list[ReviewTask]) -> dict[int, int | None]:
+        from activelabel.integrations.labelstudio.review import ReviewPush, push_review_tasks
+
+        items = [
+            ReviewPush(t.review_id, t.item_id, t.text, t.label, t.suggested, t.reason, t.batch)
+            for t in tasks
+        ]
+        return dict(push_review_tasks(self.client, self.project_id, items))
+
+    def pull_review(self) -> list[ReviewAnswer]:
+        from activelabel.integrations.labelstudio.review import pull_review_answers
+
+        waiting = {r.id: r.item_id for r in self.store.reviews(waiting=True)}
+        return [
+            ReviewAnswer(a.item_id, a.label, a.annotator, a.task_id, a.annotation_id, a.answered_at)
+            for a in pull_review_answers(self.client, self.project_id, self.class_names)
+            if waiting.get(a.review_id) == a.item_id
+        ]
+
+    def annotated_waiting(self) -> int:
+        """Headlines waiting here that have an annotation (or a skip) in Label Studio."""
+        waiting = self.store.awaiting()
+        return sum(
+            1
+            for ref in list_tasks(self.client, self.project_id)
+            if ref.item_id in waiting and ref.total_annotations + ref.cancelled_annotations > 0
+        )
+
+    def refresh(self, waiting: list[BatchItem], round: int) -> int:
+        task_ids = {s.item_id: s.task_id for s in self.store.selections() if s.task_id}
+        items = [
+            PushItem(b.item_id, b.text, b.round, b.predicted, b.confidence, b.arm, b.reason)
+            for b in waiting
+        ]
+        return refresh_predictions(self.client, self.project_id, items, task_ids, round)
 
     def pull(self) -> Pulled:
         result = pull_annotations(self.client, self.project_id, self.class_names)

@@ -6,21 +6,29 @@ predictions: trained on the workspace's labels at start and again after every ro
 
 Every POST must carry the workspace's secret as HTTP basic auth (Label Studio sends it), a
 ``Host`` header naming the address served, no foreign ``Origin``, an ``application/json`` body
-of at most :data:`MAX_BODY` bytes with a ``Content-Length``; each socket read times out after
-:data:`READ_TIMEOUT` seconds.
+of at most :data:`MAX_BODY` bytes with a ``Content-Length``. A request must arrive whole within
+:data:`REQUEST_DEADLINE` seconds (however slowly its bytes trickle in) and its reply be taken
+within :data:`REPLY_DEADLINE`; at most :data:`MAX_WORKERS` connections are served at once, the
+next ones get ``503`` at once. Every malformed request gets a 4xx, never a traceback.
 """
 
 from __future__ import annotations
 
 import base64
+import errno
 import hmac
+import io
 import json
+import socket
 import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
+from activelabel.errors import ActiveLabelError
 from activelabel.integrations.labelstudio.project import CHOICES_NAME, TEXT_NAME
 from activelabel.progress import Phase, silent
 from activelabel.workspace import Workspace
@@ -32,6 +40,12 @@ BASIC_USER = "activelabel"
 MAX_BODY = 1 << 20
 #: seconds one socket read may take before the connection is dropped
 READ_TIMEOUT = 10.0
+#: seconds a whole request (line, headers and body) may take to arrive
+REQUEST_DEADLINE = 15.0
+#: seconds the client has to take the whole reply
+REPLY_DEADLINE = 30.0
+#: connections served at once; more are answered 503 without being read
+MAX_WORKERS = 8
 #: a ``Trigger.every`` that never starts a round
 NEVER = 10**9
 
@@ -88,6 +102,11 @@ class Trigger:
         threading.Thread(target=self._run, daemon=True).start()
         return True
 
+    def recheck(self) -> None:
+        """After a deferred round: the next event checks again."""
+        with self.lock:
+            self.seen = max(self.seen, self.every - 1)
+
     def describe(self, action: str) -> str:
         """One line for an event that did not start a round."""
         with self.lock:
@@ -127,7 +146,35 @@ def _host_name_and_port(value: str) -> tuple[str, int | None]:
         port = rest[1:] if rest.startswith(":") else ""
     else:
         name, _, port = value.partition(":")
-    return name, int(port) if port.isdigit() else None
+    return name, int(port) if _is_number(port) else None
+
+
+def _is_number(text: str) -> bool:
+    """Only ASCII digits: ``'²'.isdigit()`` is true, but ``int('²')`` fails."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
+class DeadlineReader(io.RawIOBase):
+    """Reads from a socket until a deadline for everything read, not for each read: a client
+    that sends one byte every few seconds is cut off when the deadline passes."""
+
+    def __init__(self, sock: socket.socket, seconds: float):
+        self.sock = sock
+        self.deadline: float | None = time.monotonic() + seconds
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("the request did not arrive in time")
+            self.sock.settimeout(min(left, READ_TIMEOUT))
+        try:
+            return self.sock.recv_into(buffer)
+        except TimeoutError:
+            raise TimeoutError("the request did not arrive in time") from None
 
 
 def _shown(path: str) -> str:
@@ -147,10 +194,24 @@ def make_handler(
     expected_auth = basic_auth(secret).encode()
 
     class Handler(BaseHTTPRequestHandler):
-        timeout = READ_TIMEOUT  # per socket read: a slow or short body cannot hold a thread
+        timeout = READ_TIMEOUT
+        default_request_version = "HTTP/1.0"  # errors for an unreadable request line: a status
+
+        def setup(self) -> None:
+            super().setup()
+            self.reader = DeadlineReader(self.connection, REQUEST_DEADLINE)
+            self.rfile = io.BufferedReader(self.reader)
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             log(f"{self.address_string()} {format % args}")
+
+        def log_error(self, format: str, *args: Any) -> None:  # noqa: A002
+            events(f"refused a request from {self.address_string()}: {_shown(format % args)}")
+
+        def end_headers(self) -> None:
+            self.reader.deadline = None  # the request is in: the reply has its own deadline
+            self.connection.settimeout(REPLY_DEADLINE)  # sendall: for the whole reply
+            super().end_headers()
 
         def _reply(self, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
             data = json.dumps(body).encode()
@@ -200,9 +261,9 @@ def make_handler(
             if self.headers.get("Transfer-Encoding"):
                 self._refuse(411, "send a Content-Length, not a chunked body")
                 return None
-            length = self.headers.get("Content-Length", "")
-            if not length.strip().isdigit():
-                self._refuse(411, "a Content-Length is required")
+            length = self.headers.get("Content-Length", "").strip()
+            if not _is_number(length):
+                self._refuse(411, "a Content-Length (a whole number of bytes) is required")
                 return None
             if int(length) > MAX_BODY:
                 self._refuse(413, f"the body is larger than {MAX_BODY} bytes")
@@ -221,6 +282,9 @@ def make_handler(
                 body = json.loads(raw or b"{}")
             except (json.JSONDecodeError, UnicodeDecodeError):
                 self._refuse(400, "the body is not JSON")
+                return None
+            except RecursionError:
+                self._refuse(400, "the body's JSON is nested too deeply")
                 return None
             if not isinstance(body, dict):
                 self._refuse(400, "the body must be a JSON object")
@@ -252,11 +316,16 @@ def make_handler(
                 if not isinstance(tasks, list):
                     self._refuse(400, "'tasks' must be a list")
                     return
-                texts = [
-                    str((t.get("data") or {}).get(TEXT_NAME, "")) if isinstance(t, dict) else ""
-                    for t in tasks
-                ]
-                predictions = predictor.predict(texts) if texts and ready else []
+                texts = _task_texts(tasks)
+                if isinstance(texts, str):
+                    self._refuse(400, texts)
+                    return
+                try:
+                    predictions = predictor.predict(texts) if texts and ready else []
+                except Exception as exc:  # the model failed: say so, keep serving
+                    events(f"predictions failed: {_shown(str(exc))}")
+                    self._reply(500, {"error": "the model could not predict; see serve's log"})
+                    return
                 results = [
                     {
                         "result": [
@@ -286,6 +355,85 @@ def make_handler(
     return Handler
 
 
+def _task_texts(tasks: list) -> list[str] | str:
+    """The headline of each task, or why the tasks are malformed."""
+    texts = []
+    for number, task in enumerate(tasks, start=1):
+        data = task.get("data") if isinstance(task, dict) else None
+        if not isinstance(data, dict):
+            return f"task {number} has no 'data' object"
+        text = data.get(TEXT_NAME, "")
+        if not isinstance(text, str | int | float) or isinstance(text, bool):
+            return f"task {number}: data.{TEXT_NAME} must be a string"
+        texts.append(str(text))
+    return texts
+
+
+class BoundedHTTPServer(HTTPServer):
+    """An HTTP server that serves at most ``workers`` connections at once from a pool of
+    threads; a connection beyond that is answered ``503`` and closed without being read."""
+
+    def __init__(self, address, handler, workers: int, events: Callable[[str], None]):
+        self.address_family = _family(address[0])
+        self.events = events
+        self.slots = threading.BoundedSemaphore(workers)
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="serve")
+        super().__init__(address, handler)
+
+    def process_request(self, request, client_address) -> None:
+        if not self.slots.acquire(blocking=False):
+            self.events(f"refused a connection from {client_address[0]}: all workers busy")
+            _busy(request)
+            self.shutdown_request(request)
+            return
+        self.pool.submit(self._serve, request, client_address)
+
+    def _serve(self, request, client_address) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception as exc:  # a broken connection, ...: one line, never a traceback
+            self.events(f"connection from {client_address[0]} failed: {_shown(str(exc))}")
+        finally:
+            self.shutdown_request(request)
+            self.slots.release()
+
+    def handle_error(self, request, client_address) -> None:
+        self.events(f"connection from {client_address[0]} failed")
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _busy(request: socket.socket) -> None:
+    """A ``503`` for a connection that cannot be served now, without waiting on the client."""
+    body = b'{"error": "busy: too many connections, try again"}'
+    reply = (
+        b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+        b"Retry-After: 1\r\nConnection: close\r\nContent-Length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+        + body
+    )
+    try:
+        request.setblocking(False)
+        request.send(reply)
+    except OSError:
+        pass
+
+
+def _family(host: str) -> socket.AddressFamily:
+    """The address family of ``host`` (IPv6 for ``::1``, ``::`` or an IPv6 name)."""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ActiveLabelError(
+            f"--host {host!r} is not an address or a name this machine can resolve ({exc}); "
+            f"use 127.0.0.1, or this machine's address"
+        ) from None
+    return infos[0][0]
+
+
 def make_server(
     host: str,
     port: int,
@@ -296,7 +444,9 @@ def make_server(
     secret: str,
     hosts: frozenset[str] | None = None,
     events: Callable[[str], None] = lambda line: None,
-) -> ThreadingHTTPServer:
+    workers: int = MAX_WORKERS,
+) -> BoundedHTTPServer:
+    """The server, bound to ``host:port``; a bind error is one :class:`ActiveLabelError`."""
     handler = make_handler(
         predictor,
         trigger,
@@ -305,6 +455,26 @@ def make_server(
         hosts=allowed_hosts(host) if hosts is None else hosts,
         events=events,
     )
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+    try:
+        return BoundedHTTPServer((host, port), handler, workers, events)
+    except OSError as exc:
+        raise ActiveLabelError(bind_problem(host, port, exc)) from None
+
+
+def bind_problem(host: str, port: int, exc: OSError) -> str:
+    """Why serve cannot listen on ``host:port``, and what to do, on one line."""
+    where = f"cannot listen on {host}:{port}"
+    if exc.errno == errno.EADDRINUSE:
+        return f"{where}: the port is in use; stop what runs there or choose another --port"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"{where}: {host} is not an address of this machine; use 127.0.0.1, 0.0.0.0 (every "
+            f"address) or one of this machine's addresses"
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return (
+            f"{where}: permission denied (ports below 1024 need root); choose --port 1024 or more"
+        )
+    if exc.errno == errno.EAFNOSUPPORT:
+        return f"{where}: this machine has no IPv6 (or IPv4) for {host}; use 127.0.0.1"
+    return f"{where}: {exc.strerror or exc}; choose another --host or --port"

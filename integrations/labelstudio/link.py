@@ -52,7 +52,29 @@ def load_link(workspace: Path, url: str = "", token_env: str = "LABEL_STUDIO_API
                 f"{path}: not valid TOML ({exc}); delete it and run "
                 f"'activelabel labelstudio up' again"
             ) from exc
-        link = Link(**{k: v for k, v in data.items() if k in Link.__dataclass_fields__})
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"{path}: not UTF-8 (byte {exc.start}); delete it and run "
+                f"'activelabel labelstudio up' again"
+            ) from exc
+        values = {}
+        for key, value in data.items():
+            if key not in Link.__dataclass_fields__:
+                continue
+            wanted = type(getattr(Link(), key))
+            if not isinstance(value, wanted) or isinstance(value, bool):
+                kind = "a whole number" if wanted is int else "a string"
+                raise ConfigError(
+                    f"{path}: '{key}' must be {kind}, not {value!r:.40}; fix it, or delete the "
+                    f"file and run 'activelabel labelstudio up' again"
+                )
+            if wanted is int and value < 0:
+                raise ConfigError(
+                    f"{path}: '{key}' must be 0 or more, not {value}; fix it, or delete the "
+                    f"file and run 'activelabel labelstudio up' again"
+                )
+            values[key] = value
+        link = Link(**values)
     if url:
         link.url = url
     if os.environ.get(token_env):

@@ -16,6 +16,7 @@ __all__ = [
     "CHOICES_NAME",
     "GUESS_KEY",
     "WHY_KEY",
+    "QUEUE_SAMPLING",
     "hotkeys",
     "label_config",
     "config_topics",
@@ -29,6 +30,10 @@ CHOICES_NAME = "topic"
 #: task data keys of the model's guess and of why the headline was picked (shown as headers)
 GUESS_KEY = "guess"
 WHY_KEY = "why"
+
+#: Label Studio's queue: tasks with a prediction of the project's model version come first,
+#: least sure first (the newest model's uncertainty order), the rest at random after them
+QUEUE_SAMPLING = "Uncertainty sampling"
 
 _HOTKEYS = [str(d) for d in range(1, 10)] + list(string.ascii_lowercase)
 
@@ -165,6 +170,8 @@ def ensure_project(
             changes["label_config"] = config
         if project.title != title:
             changes["title"] = title
+        if getattr(project, "sampling", QUEUE_SAMPLING) != QUEUE_SAMPLING:
+            changes["sampling"] = QUEUE_SAMPLING
         if instructions and (project.expert_instruction or "") != instructions:
             changes["expert_instruction"] = instructions
             changes["show_instruction"] = True
@@ -194,6 +201,7 @@ def ensure_project(
             show_instruction=bool(instructions),
             show_skip_button=True,
             show_collab_predictions=True,
+            sampling=QUEUE_SAMPLING,
         ),
     )
     return int(created.id)

@@ -17,7 +17,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 
 from .client import call
 from .errors import LabelStudioError, LabelStudioNotFoundError, LabelStudioServerError
-from .project import CHOICES_NAME, GUESS_KEY, TEXT_NAME, WHY_KEY
+from .project import CHOICES_NAME, GUESS_KEY, QUEUE_SAMPLING, TEXT_NAME, WHY_KEY
 
 __all__ = [
     "PushItem",
@@ -30,6 +30,9 @@ __all__ = [
     "list_tasks",
     "existing_task_ids",
     "push_batch",
+    "refresh_predictions",
+    "set_model_version_of",
+    "model_version",
 ]
 
 #: task data key holding the workspace item id
@@ -107,34 +110,47 @@ def guess(predicted: str | None, confidence: float | None) -> str:
     return f"The model's guess: {predicted}{sure}."
 
 
+def model_version(round_: int) -> str:
+    """The Label Studio model version of the model trained in round ``round_``."""
+    return f"round-{round_}"
+
+
+def task_data(it: PushItem) -> dict[str, Any]:
+    """The task's data: headline, item id, round sent, arm, and the guess and reason lines."""
+    return {
+        TEXT_NAME: it.text,
+        ID_KEY: it.item_id,
+        "round": it.round,
+        "arm": it.arm,
+        GUESS_KEY: guess(it.predicted, it.confidence),
+        WHY_KEY: it.reason or _ARM_REASONS.get(it.arm, ""),
+    }
+
+
+def prediction(it: PushItem, round_: int) -> dict[str, Any]:
+    """The pre-annotation of ``it``: its predicted topic, by the model of round ``round_``."""
+    body: dict[str, Any] = {
+        "model_version": model_version(round_),
+        "result": [
+            {
+                "from_name": CHOICES_NAME,
+                "to_name": TEXT_NAME,
+                "type": "choices",
+                "value": {"choices": [it.predicted]},
+            }
+        ],
+    }
+    if it.confidence is not None:
+        body["score"] = float(it.confidence)
+    return body
+
+
 def task_payload(item: PushItem | Mapping[str, Any]) -> dict[str, Any]:
     """The import payload of one task (data, and the prediction when there is one)."""
     it = _as_item(item)
-    task: dict[str, Any] = {
-        "data": {
-            TEXT_NAME: it.text,
-            ID_KEY: it.item_id,
-            "round": it.round,
-            "arm": it.arm,
-            GUESS_KEY: guess(it.predicted, it.confidence),
-            WHY_KEY: it.reason or _ARM_REASONS.get(it.arm, ""),
-        }
-    }
+    task: dict[str, Any] = {"data": task_data(it)}
     if it.predicted is not None:
-        prediction: dict[str, Any] = {
-            "model_version": f"round-{it.round}",
-            "result": [
-                {
-                    "from_name": CHOICES_NAME,
-                    "to_name": TEXT_NAME,
-                    "type": "choices",
-                    "value": {"choices": [it.predicted]},
-                }
-            ],
-        }
-        if it.confidence is not None:
-            prediction["score"] = float(it.confidence)
-        task["predictions"] = [prediction]
+        task["predictions"] = [prediction(it, it.round)]
     return task
 
 
@@ -242,13 +258,79 @@ def push_batch(
         result.update(_import_chunk(client, project_id, chunk))
     rounds = [it.round for it in todo if it.predicted is not None]
     if set_model_version and rounds:
-        version = f"round-{max(rounds)}"
+        set_model_version_of(client, project_id, max(rounds))
+    return result
+
+
+def set_model_version_of(client: LabelStudio, project_id: int, round_: int) -> None:
+    """Make round ``round_``'s predictions the ones Label Studio shows and orders by."""
+    version = model_version(round_)
+    call(
+        client,
+        f"setting the model version of project {project_id}",
+        lambda: client.projects.update(
+            id=project_id, model_version=version, sampling=QUEUE_SAMPLING
+        ),
+    )
+
+
+def _versions_present(client: LabelStudio, project_id: int, version: str) -> set[int]:
+    """Ids of the project's tasks that already hold a prediction of ``version``."""
+    predictions = call(
+        client,
+        f"listing the predictions of project {project_id}",
+        lambda: client.predictions.list(project=project_id),
+        read=True,
+    )
+    return {int(p.task) for p in predictions or [] if p.model_version == version and p.task}
+
+
+def refresh_predictions(
+    client: LabelStudio,
+    project_id: int,
+    items: Iterable[PushItem | Mapping[str, Any]],
+    task_ids: Mapping[int, int],
+    round_: int,
+) -> int:
+    """Give tasks still waiting for a label the guess of the model of round ``round_``.
+
+    Label Studio pre-selects only predictions of the project's current model version, so a
+    task sent in an earlier round would open with nothing selected once a newer round is
+    pushed. Each item (its ``round`` is the round it was sent in, ``predicted``, ``confidence``
+    and ``reason`` are the newest model's) gets a prediction of version ``round-<round_>``
+    (once: running this again adds none) and its guess and reason lines are rewritten; then the
+    project's model version becomes ``round-<round_>``. Returns the number of tasks refreshed.
+    Items without a task in ``task_ids`` or without a guess are left alone.
+    """
+    batch = [
+        it
+        for it in (_as_item(item) for item in items)
+        if it.item_id in task_ids and it.predicted is not None
+    ]
+    if not batch:
+        return 0
+    version = model_version(round_)
+    present = _versions_present(client, project_id, version)
+    fresh = [it for it in batch if task_ids[it.item_id] not in present]
+    for chunk in _chunks(fresh, max(1, IMPORT_CHUNK)):
+        request = [{**prediction(it, round_), "task": task_ids[it.item_id]} for it in chunk]
         call(
             client,
-            f"setting the model version of project {project_id}",
-            lambda: client.projects.update(id=project_id, model_version=version),
+            f"importing {len(chunk)} predictions into project {project_id}",
+            lambda request=request: client.projects.import_predictions(
+                id=project_id,
+                request=request,
+                request_options={"timeout": IMPORT_TIMEOUT, "max_retries": 0},
+            ),
         )
-    return result
+    for it in batch:
+        call(
+            client,
+            f"updating the guess of task {task_ids[it.item_id]}",
+            lambda it=it: client.tasks.update(id=str(task_ids[it.item_id]), data=task_data(it)),
+        )
+    set_model_version_of(client, project_id, round_)
+    return len(batch)
 
 
 def _retryable_import_failure(exc: LabelStudioError) -> bool:

@@ -15,6 +15,7 @@ import pytest
 from activelabel.integrations.labelstudio import PushItem, ensure_project, push_batch
 from activelabel.integrations.labelstudio.annotator import INSTRUCTIONS
 from activelabel.integrations.labelstudio.project import hotkeys
+from activelabel.integrations.labelstudio.tasks import refresh_predictions
 
 from .conftest import REPO, skip_or_fail
 
@@ -31,6 +32,7 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 SCREENSHOT = REPO / "docs" / "img" / "labelstudio-task.png"
+QUEUE_SCREENSHOT = REPO / "docs" / "img" / "labelstudio-queue-round1.png"
 
 
 def chromium_path() -> str | None:
@@ -170,3 +172,71 @@ def test_submit_keeps_the_guess_and_its_key_clears_it(
     assert "No model guess yet" in body and "The model's guess:" not in body
     page.keyboard.press(other_key)  # another topic's key picks it
     assert checked_topics(page) == [other]
+
+
+def test_task_from_round_0_opens_with_round_1_guess_selected(
+    client, ls_server, topics, topic_names, browser_page
+):
+    """After round 1, a task sent in round 0 is served by the queue ("Label All Tasks") and
+    opened from the list with round 1's guess pre-selected and its lines saying that guess."""
+    pid = ensure_project(client, "activelabel queue check", topics, INSTRUCTIONS)
+    old_headline = "Minister resigns after vote on school funding"
+    first_guess, newest_guess = topic_names[0], topic_names[10]
+    tasks = push_batch(
+        client,
+        pid,
+        [
+            PushItem(1, old_headline, 0, first_guess, 0.98, "active", "First batch."),
+            PushItem(2, "Striker scores twice in cup final", 0, topic_names[14], 0.9),
+        ],
+    )
+    client.annotations.create(
+        id=tasks[2],
+        result=[
+            {
+                "from_name": "topic",
+                "to_name": "text",
+                "type": "choices",
+                "value": {"choices": [topic_names[14]]},
+            }
+        ],
+    )
+    # round 1: a new pick, and the round-0 task still waiting gets round 1's guess
+    push_batch(client, pid, [PushItem(3, "Heat wave grips the south", 1, topic_names[16], 0.7)])
+    why = (
+        f"Sent in round 0. Picked because the model is unsure between {newest_guess} (41 %) "
+        f"and {first_guess} (30 %)."
+    )
+    refreshed = refresh_predictions(
+        client,
+        pid,
+        [PushItem(1, old_headline, 0, newest_guess, 0.41, "active", why)],
+        {1: tasks[1]},
+        1,
+    )
+    assert refreshed == 1
+
+    page = browser_page
+    login(page, ls_server)
+    page.goto(f"{ls_server.url}/projects/{pid}/data?labeling=1")  # "Label All Tasks"
+    page.get_by_text(old_headline, exact=True).first.wait_for(timeout=90_000)
+    page.wait_for_timeout(1000)
+    assert checked_topics(page) == [newest_guess], "the queue serves it with round 1's guess"
+    body = page.inner_text("body")
+    assert f"The model's guess: {newest_guess} (41 % sure)." in body and why in body
+    assert "98 %" not in body
+    assert page.get_by_role("button", name="Skip").count() >= 1  # the queue offers Skip
+    instructions = page.get_by_text("Labeling Instructions").first
+    if instructions.is_visible():  # they open over the first task of the queue
+        page.keyboard.press("Escape")
+        page.wait_for_timeout(500)
+    if instructions.is_visible():
+        page.locator("[class*=modal] [class*=close]").first.click()
+        page.wait_for_timeout(500)
+    assert not instructions.is_visible()
+    assert checked_topics(page) == [newest_guess]
+    QUEUE_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(QUEUE_SCREENSHOT))
+
+    open_task(page, ls_server, pid, tasks[1], old_headline)  # opened from the task list
+    assert checked_topics(page) == [newest_guess]

@@ -42,10 +42,12 @@ def tasks_of(client, project_id: int) -> dict[int, object]:
     return {t.data["activelabel_id"]: t for t in tasks}
 
 
-def annotate(client, ws: Workspace, project_id: int, round_: int, skip: int = 0) -> None:
+def annotate(
+    client, ws: Workspace, project_id: int, round_: int, skip: int = 0, limit: int | None = None
+) -> None:
     gold = {item.id: item.gold for item in ws.store.items()}
     tasks = tasks_of(client, project_id)
-    for n, selection in enumerate(ws.store.selections(round=round_)):
+    for n, selection in enumerate(ws.store.selections(round=round_)[:limit]):
         task = tasks[selection.item_id]
         if n < skip:
             client.annotations.create(id=task.id, result=[], was_cancelled=True)
@@ -206,3 +208,135 @@ def test_pull_summary_names_new_edited_skipped_and_deleted(workspace, client):
     # the withdrawn headline waits again, from round 0, beside the two later batches
     waiting = "17 headlines are waiting for labels (8 sent in round 2, 8 sent in round 1, 1 sent"
     assert waiting + " in round 0)" in third_output
+
+
+def next_task(server, project_id: int) -> dict | None:
+    """What Label Studio's queue ("Label All Tasks") serves next to the token's user."""
+    import httpx
+
+    response = httpx.get(
+        f"{server.url}/api/projects/{project_id}/next",
+        headers={"Authorization": f"Token {server.token}"},
+        timeout=60,
+    )
+    if response.status_code == 404:
+        return None
+    response.raise_for_status()
+    return response.json()
+
+
+def served_guesses(task: dict) -> list[tuple[str, float, str]]:
+    """(topic, score, model version) of the predictions Label Studio serves with a task (an ML
+    backend connected to the project may add one of the same version)."""
+    return [
+        (p["result"][0]["value"]["choices"][0], p["score"], p["model_version"])
+        for p in task["predictions"]
+    ]
+
+
+def walk_queue_to_round(server, client, ws: Workspace, project_id: int, round_: int, version):
+    """Label what the queue serves (gold topic) until it serves a task sent in ``round_``;
+    every task served on the way must carry the prediction of ``version``. Returns that task."""
+    gold = {item.id: item.gold for item in ws.store.items()}
+    for _ in range(40):
+        task = next_task(server, project_id)
+        assert task is not None, "the queue ran dry before serving an older task"
+        guesses = served_guesses(task)
+        assert guesses and {v for _, _, v in guesses} == {version}
+        lines = {f"The model's guess: {t} ({100 * s:.0f} % sure)." for t, s, _ in guesses}
+        assert task["data"]["guess"] in lines
+        if task["data"]["round"] == round_:
+            return task
+        client.annotations.create(
+            id=task["id"], result=choice(gold[task["data"]["activelabel_id"]])
+        )
+    raise AssertionError("the queue never served an older task")
+
+
+def test_waiting_tasks_get_the_newest_guess_and_queue_least_sure_first(
+    workspace, client, ls_server
+):
+    assert run("round", str(workspace)).exit_code == 0
+    ws = Workspace.open(workspace)
+    project_id = int(
+        __import__("tomllib").loads(credentials_path(workspace).read_text())["project_id"]
+    )
+    gold = {item.id: item.gold for item in ws.store.items()}
+    tasks = tasks_of(client, project_id)
+    first_batch = ws.store.selections(round=0)
+    for selection in first_batch[:3]:  # 3 of 8 labelled; 5 still waiting
+        client.annotations.create(
+            id=tasks[selection.item_id].id, result=choice(gold[selection.item_id])
+        )
+    result = run("round", str(workspace), "--force")
+    assert result.exit_code == 0, result.output
+    assert client.projects.get(id=project_id).model_version == "round-1"
+
+    # every waiting task, old or new, holds a round-1 prediction, and its lines say that guess
+    waiting = {s.item_id for s in first_batch[3:]} | {
+        s.item_id for s in ws.store.selections(round=1)
+    }
+    tasks = tasks_of(client, project_id)
+    stored = {s.item_id: s for s in ws.store.selections()}
+    for item_id in waiting:
+        [newest] = [p for p in tasks[item_id].predictions if p.model_version == "round-1"]
+        topic = newest.result[0]["value"]["choices"][0]
+        assert (stored[item_id].predicted, stored[item_id].confidence) == (topic, newest.score)
+        assert tasks[item_id].data["guess"].startswith(f"The model's guess: {topic} (")
+    for selection in first_batch[3:]:
+        assert tasks[selection.item_id].data["round"] == 0
+        assert tasks[selection.item_id].data["why"].startswith("Sent in round 0. ")
+
+    # the queue serves the newest model's least sure guess first
+    scores = {
+        item_id: next(p.score for p in tasks[item_id].predictions if p.model_version == "round-1")
+        for item_id in waiting
+    }
+    served = next_task(ls_server, project_id)
+    assert scores[served["data"]["activelabel_id"]] == min(scores.values())
+
+    # a task sent in round 0 comes from the queue with round 1's guess
+    old = walk_queue_to_round(ls_server, client, ws, project_id, 0, "round-1")
+    assert old["data"]["activelabel_id"] in {s.item_id for s in first_batch[3:]}
+
+    # a third round refreshes again, and running it does not stack duplicate predictions
+    assert run("round", str(workspace), "--force").exit_code == 0
+    tasks = tasks_of(client, project_id)
+    for item_id in waiting & set(ws.store.awaiting()):
+        versions = [p.model_version for p in tasks[item_id].predictions]
+        assert versions.count("round-2") == 1
+
+
+def test_pull_summary_counts_since_the_last_trained_round(workspace, client):
+    """A run refused for too few labels already stores the skip; an annotation made and then
+    changed before any pull is an edit. The next round's summary counts both."""
+    import time
+
+    assert run("round", str(workspace)).exit_code == 0
+    ws = Workspace.open(workspace)
+    project_id = int(
+        __import__("tomllib").loads(credentials_path(workspace).read_text())["project_id"]
+    )
+    gold = {item.id: item.gold for item in ws.store.items()}
+    tasks = tasks_of(client, project_id)
+    batch = ws.store.selections(round=0)
+    client.annotations.create(id=tasks[batch[0].item_id].id, result=[], was_cancelled=True)
+    for selection in batch[1:4]:
+        client.annotations.create(
+            id=tasks[selection.item_id].id, result=choice(gold[selection.item_id])
+        )
+    refused = run("round", str(workspace))
+    assert refused.exit_code == 1 and "only 4 of the 8" in refused.output
+    assert len(ws.store.skipped()) == 1  # the refused run pulled and stored the skip
+
+    edited = batch[4].item_id
+    other = next(name for name in ws.class_names if name != gold[edited])
+    annotation = client.annotations.create(id=tasks[edited].id, result=choice(other))
+    time.sleep(3)  # Label Studio stamps the change a few seconds after the creation
+    client.annotations.update(id=annotation.id, result=choice(gold[edited]))
+    forced = run("round", str(workspace), "--force")
+    assert forced.exit_code == 0, forced.output
+    assert (
+        "pulled: 4 new labels, 1 edited, 1 skipped (not used for training), 0 deleted"
+        in " ".join(forced.output.split())
+    )

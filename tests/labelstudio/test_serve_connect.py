@@ -13,7 +13,7 @@ import pytest
 from activelabel.integrations.labelstudio.link import Link, credentials_path, save_link
 from activelabel.workspace import Workspace
 from tests.cli import configure, init_workspace, run
-from tests.labelstudio.test_rounds import annotate
+from tests.labelstudio.test_rounds import annotate, walk_queue_to_round
 from tests.test_serve import call, secret_of, start_serve, stop, wait_for_model
 
 pytestmark = pytest.mark.labelstudio
@@ -35,7 +35,9 @@ def test_serve_connects_predicts_and_rounds_on_annotations(
     assert run("round", path).exit_code == 0
     project = tomllib.loads(credentials_path(path).read_text())["project_id"]
 
-    process, url = start_serve(path, "--round-every", "4", "--connect")
+    # one annotation made while no serve ran: the serve counts it toward its first round
+    annotate(client, Workspace.open(path), project, 0, limit=1)
+    process, url = start_serve(path, "--round-every", "2", "--connect")
     stopped = False
     try:
         # it answers before it has registered; Label Studio adds a webhook of its own (no
@@ -59,23 +61,47 @@ def test_serve_connects_predicts_and_rounds_on_annotations(
         versions = {p.model_version for t in tasks for p in (t.predictions or [])}
         assert "round-0" in versions  # the backend's answer (round 0's push has no prediction)
 
-        annotate(client, Workspace.open(path), project, 0)  # 4 annotations -> 4 webhook calls
+        # the second of round 0's 4 annotated -> 1 webhook call -> round 1 (half is done)
+        ws = Workspace.open(path)
+        second = ws.store.selections(round=0)[1].item_id
+        [task] = [
+            t
+            for t in client.tasks.list(project=project, fields="all")
+            if t.data["activelabel_id"] == second
+        ]
+        gold = {item.id: item.gold for item in ws.store.items()}
+        client.annotations.create(
+            id=task.id,
+            result=[
+                {
+                    "from_name": "topic",
+                    "to_name": "text",
+                    "type": "choices",
+                    "value": {"choices": [gold[second]]},
+                }
+            ],
+        )
         deadline = time.monotonic() + 180
         while len(Workspace.open(path).store.rounds()) < 2 and time.monotonic() < deadline:
             time.sleep(1)
         ws = Workspace.open(path)
-        assert len(ws.store.rounds()) == 2 and len(ws.store.active_labels()) == 4
+        assert len(ws.store.rounds()) == 2 and len(ws.store.active_labels()) == 2
         assert call(f"{url}/health")["status"] == "UP"
         wait_for_model(url, secret, "round-1")
         output = stop(process)
         stopped = True
-        assert "4 annotations arrived, round 1 started" in output
+        assert "a round every 2 annotations (1 made since the last round)" in output
+        assert "2 annotations arrived, round 1 started" in output
         assert "round 1 done: accuracy" in output
-        assert "pulled: 4 new labels, 0 edited, 0 skipped" in output
+        assert "pulled: 2 new labels, 0 edited, 0 skipped" in output
         assert "refused" not in output  # every call Label Studio made carried the secret
         assert "Removed the ML backend and webhook" in output
         assert client.ml.list(project=project) == []
         assert client.webhooks.list(project=project) == []
+        # the automatic round gave round 0's waiting tasks its guess; the queue serves them so
+        assert client.projects.get(id=project).model_version == "round-1"
+        old = walk_queue_to_round(ls_server, client, ws, project, 0, "round-1")
+        assert old["data"]["why"].startswith("Sent in round 0. ")
     finally:
         if not stopped:
             print(stop(process))  # shown with the failure

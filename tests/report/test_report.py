@@ -318,3 +318,27 @@ def test_a_new_report_removes_the_figures_of_the_last_one(tmp_path):
     assert (tmp_path / "my-notes.png").is_file()
     shown = set(re.findall(r'<img src="([^"]+)"', index.read_text()))
     assert shown == {p.name for p in tmp_path.glob("*.png")} - {"my-notes.png"}
+
+
+def test_difference_to_random_is_paired_by_seed_and_interpolated(points):
+    # margin - random: the seeds' offsets cancel, so every seed has the same difference
+    diff = S.difference_curve(points, "margin", "frozen")
+    assert diff.n_labels.tolist() == GRIDS["margin"]
+    expected = np.array(ACCURACY["margin"]) - np.array(ACCURACY["random"])
+    assert np.allclose(diff.mean, expected) and np.allclose(diff.hi - diff.lo, 0.0)
+    # entropy runs to 120 labels; random only to 100: no difference past random's end
+    entropy = S.difference_curve(points, "entropy", "frozen")
+    assert entropy.n_labels.tolist() == [20, 40, 60, 80, 100]
+    assert np.isclose(entropy.mean[0], 0.1 - 0.4)
+
+
+def test_accuracy_table_has_every_count_and_the_differences(points, report):
+    counts, accuracy, difference = S.accuracy_table(points, "frozen")
+    assert counts == [10, 20, 40, 60, 80, 100, 120]
+    assert accuracy["random"][-1] is None and accuracy["entropy"][0] is None
+    assert accuracy["margin"][1].mean == pytest.approx(0.6) and accuracy["margin"][1].n == 3
+    assert difference["margin"][1].mean == pytest.approx(0.2)
+    md = (report.parent / "summary.md").read_text()
+    assert "Accuracy at every label count" in md
+    assert "| 120 | — | — | 60.0 ± 5.0 % | — | — |" in md and "+20.0 ± 0.0" in md
+    assert "Accuracy at every label count" in report.read_text()

@@ -34,6 +34,12 @@ def test_random_arm_cold_start_and_diversity():
     assert "unlike the headlines labelled so far" in explain(ROW, NAMES, "active", "coreset")
 
 
+def test_round_0_reasons_are_plain_words():
+    text = explain(ROW, NAMES, "active", "zero-shot")
+    assert text.startswith("First batch, before any label: a typical headline of one topic")
+    assert "zero-shot" not in text and "leans" not in text
+
+
 def test_the_task_carries_the_guess_and_the_reason():
     data = task_payload(PushItem(7, "Rain all week", 2, "weather", 0.734, "active", "Why."))["data"]
     assert data["guess"] == "The model's guess: weather (73 % sure)." and data["why"] == "Why."
