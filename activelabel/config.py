@@ -16,6 +16,7 @@ from activelabel.annotators.registry import ANNOTATORS
 from activelabel.errors import ConfigError
 from activelabel.model.names import MODE_NAMES as MODES  # noqa: F401  (offered by the CLI)
 from activelabel.model.names import TOPIC_VECTORS  # noqa: F401
+from activelabel.model.presets import text_prefix
 from activelabel.model.settings import (  # noqa: F401  (the values a [model] key may take)
     CLASS_WEIGHTS,
     DEVICE,
@@ -45,6 +46,7 @@ class CorpusConfig:
     test: str = ""  # path of a separate labelled test file; empty: split off test_size
     test_size: float = 0.2  # a share (< 1) or a count (>= 1) of labelled records
     label_map: str = ""  # CSV 'from,to' renaming the corpus's labels to taxonomy topics
+    language: str = ""  # ISO 639-1 code detected by init ('' where it could not tell)
 
 
 @dataclass
@@ -57,7 +59,8 @@ class TaxonomyConfig:
 #: with its default (e.g. ``mode``, ``epochs``, ``pseudo_labels``)
 ModelConfig = make_dataclass(
     "ModelConfig",
-    [("name", str, field(default="default"))]  # 'default' (all-MiniLM-L6-v2), a folder or hub id
+    # name: a preset (english, multilingual; default: english), a model folder or a hub id
+    [("name", str, field(default="default"))]
     + [(name, f.type, field(default=f.default)) for name, f in file_knobs().items()],
 )
 ModelConfig.__module__ = __name__
@@ -117,7 +120,11 @@ class Config:
     compute: ComputeConfig = field(default_factory=ComputeConfig)
 
     def model_settings(self, model_path: str) -> ModelSettings:
-        return ModelSettings(model_path, **{k: getattr(self.model, k) for k in file_knobs()})
+        return ModelSettings(
+            model_path,
+            **{k: getattr(self.model, k) for k in file_knobs()},
+            text_prefix=text_prefix(self.model.name),
+        )
 
     def validate(self, where: str = CONFIG_NAME, flags: dict[str, str] | None = None) -> Config:
         """Check every value; raises ``ConfigError`` naming the first wrong key (and the command

@@ -9,10 +9,13 @@ from pathlib import Path
 from activelabel.config import CONFIG_NAME, Config, save_config
 from activelabel.corpus import Corpus, load_corpus, load_taxonomy
 from activelabel.corpus.label_map import LabelMap, load_label_map
+from activelabel.corpus.language import detect_language
 from activelabel.corpus.loaders import dataset_splits, is_ignorable, split_of
 from activelabel.corpus.split import stratified_split
+from activelabel.corpus.taxonomy import IPTC_BY_LANGUAGE
 from activelabel.errors import ConfigError, CorpusError
 from activelabel.model.encoder import resolve_model
+from activelabel.model.presets import PRESETS, preset_of
 from activelabel.store import STATE_NAME, Store
 
 INIT_FLAGS = {
@@ -164,6 +167,57 @@ def parse_labels(text: str, names: list[str]) -> list[str]:
     return labels
 
 
+def choose_for_language(config: Config, corpus: Corpus, notes: list[str]) -> None:
+    """Detect the corpus's language (``corpus.language``); where the model was not named
+    (``default``) and the English encoder does not read that language, use the multilingual
+    preset, and the built-in taxonomy in that language where one ships and fits the labels.
+    Says so in one note."""
+    detection = detect_language(corpus.texts, seed=config.loop.seed)
+    config.corpus.language = detection.language
+    if not detection.language:
+        return
+    name = detection.name
+    chosen = preset_of(config.model.name)
+    if config.model.name != "default":
+        if chosen is not None and not chosen.covers(detection.language):
+            notes.append(
+                f"the corpus looks {name} ({detection.share:.0%} of {detection.sample} texts) "
+                f"and --model {config.model.name} is not trained on it; --model multilingual "
+                f"reads {name}"
+            )
+        return
+    if PRESETS["english"].covers(detection.language):
+        return
+    if not PRESETS["multilingual"].covers(detection.language):
+        notes.append(
+            f"the corpus looks {name} ({detection.share:.0%} of {detection.sample} texts), a "
+            f"language neither preset was trained on; name a model for it with --model"
+        )
+        return
+    config.model.name = "multilingual"
+    what = "the multilingual encoder (multilingual-e5-small)"
+    taxonomy = _taxonomy_in(detection.language, config, corpus)
+    if taxonomy:
+        config.taxonomy.name = taxonomy
+        what += f" and the {name} IPTC taxonomy ({taxonomy})"
+    notes.append(
+        f"the corpus is {name} ({detection.share:.0%} of {detection.sample} texts): using "
+        f"{what}; --model english keeps the English encoder"
+    )
+
+
+def _taxonomy_in(language: str, config: Config, corpus: Corpus) -> str | None:
+    """The built-in IPTC taxonomy in ``language`` where the user kept the default one and its
+    topic names fit the corpus's labels and ``--labels`` (no label map: it names English
+    topics)."""
+    name = IPTC_BY_LANGUAGE.get(language)
+    if not name or config.taxonomy.name != "iptc" or config.corpus.label_map:
+        return None
+    topics = set(load_taxonomy(name).names)
+    wanted = set(corpus.label_counts()) | set(config.taxonomy.labels)
+    return name if wanted <= topics else None
+
+
 def create_workspace(path: Path, config: Config) -> InitSummary:
     """Write ``activelabel.toml`` and ``state.sqlite`` into ``path`` (new or empty folder)."""
     if (path / CONFIG_NAME).exists() or (path / STATE_NAME).exists():
@@ -173,18 +227,19 @@ def create_workspace(path: Path, config: Config) -> InitSummary:
         )
     check_target(path)
     config.validate("activelabel init", INIT_FLAGS)
-    model_path = check_model(config.model.name)
-    if config.model.name != "default" and Path(model_path).is_dir():
-        config.model.name = model_path  # later commands may run from another folder
     notes: list[str] = []
     c = config.corpus
+    raw = load_corpus(c.source, c.text_column, c.label_column, c.id_column or None)
+    choose_for_language(config, raw, notes)
+    model_path = check_model(config.model.name)
+    if preset_of(config.model.name) is None and Path(model_path).is_dir():
+        config.model.name = model_path  # later commands may run from another folder
     taxonomy = load_taxonomy(config.taxonomy.name)
     if Path(config.taxonomy.name).is_file():  # a file, not a built-in name: kept absolute
         config.taxonomy.name = str(Path(config.taxonomy.name).resolve())
     label_map = (
         load_label_map(c.label_map, taxonomy.names, config.taxonomy.name) if c.label_map else None
     )
-    raw = load_corpus(c.source, c.text_column, c.label_column, c.id_column or None)
     raw_labels = set(raw.label_counts())
     corpus = _dedupe(_mapped(raw, label_map), notes)
     c.test = _test_source(c.source, c.test, notes)

@@ -23,6 +23,7 @@ order inside one process, so the peak after pool P is the peak of the round with
     python benchmarks/bench_round.py                  # the full table (about 15 min, 2 cores)
     python benchmarks/bench_round.py --quick          # a smoke run (under 2 min)
     python benchmarks/bench_round.py --device cuda    # force the GPU (default: auto)
+    python benchmarks/bench_round.py --encode english,multilingual   # encode speed per preset
 """
 
 from __future__ import annotations
@@ -314,6 +315,36 @@ def run_scale(job: dict) -> dict:
     }
 
 
+def run_encode(job: dict) -> dict:
+    """A preset's frozen encoder on ``job['size']`` BBC headlines: the time to find (or, the
+    first time on a machine, build) and load it, texts per second, and its folder's size."""
+    torch, device = _setup(job)
+    from activelabel.config import Config, ModelConfig
+    from activelabel.corpus import load_corpus
+    from activelabel.model import FrozenClassifier, resolve_model
+
+    texts = _pool(load_corpus("bbc").texts, job["size"])
+    with _Clock(device) as clock:
+        path = resolve_model(job["preset"])
+        settings = Config(model=ModelConfig(name=job["preset"], mode="frozen")).model_settings(path)
+        classifier = FrozenClassifier(5, settings, seed=SEED)
+        torch.set_num_threads(job["threads"])
+        classifier.prepare(texts)
+        encoder = classifier.encoder(texts)
+    load_s = clock.seconds
+    with _Clock(device) as clock:
+        encoder.encode(texts)
+    disk = sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
+    return {
+        "preset": job["preset"],
+        "folder": path,
+        "disk_mb": disk / 2**20,
+        "load_s": load_s,
+        "per_s": job["size"] / clock.seconds,
+        "max_length": classifier.tokens.max_length,
+    }
+
+
 def _spawn(function, job: dict) -> dict:
     """Run one measured configuration in a fresh process (its own peak memory)."""
     context = mp.get_context("spawn")
@@ -508,7 +539,35 @@ def main(argv: list[str] | None = None) -> int:
         help="also score the largest scale pool with predict(embeddings=False)",
     )
     parser.add_argument("--json", type=Path, help="also write every measurement to this file")
+    parser.add_argument(
+        "--encode",
+        default="",
+        help="only time the frozen encoder of these presets (e.g. english,multilingual) on "
+        "--encode-size headlines, and print their load time and disk size",
+    )
+    parser.add_argument("--encode-size", type=int, default=2000)
     args = parser.parse_args(argv)
+    if args.encode:
+        _quiet()
+        rows = []
+        for preset in args.encode.split(","):
+            job = {"device": args.device, "threads": args.threads}
+            r = _spawn(run_encode, {**job, "preset": preset, "size": args.encode_size})
+            rows.append(
+                [
+                    preset,
+                    f"{r['per_s']:.0f}",
+                    f"{r['load_s']:.1f}",
+                    f"{r['disk_mb']:.0f}",
+                    r["max_length"],
+                    r["folder"],
+                ]
+            )
+        header = ["preset", "headlines/s", "find+load s", "disk MiB", "max length", "folder"]
+        print(_table(header, rows))
+        machine = describe_machine("cpu")
+        print(f"{args.encode_size} BBC headlines, {args.threads} threads; {machine}")
+        return 0
 
     if args.quick:
         args.labelled, args.epochs, args.pool, args.scale = "64", "1", "256", "512"

@@ -4,8 +4,11 @@ Corpora: the BBC headlines; BBC with one topic thinned to ~3 % of the pool; the 
 in ``../shared/corpora/reuters-titles.csv`` (24 topics in natural proportions) with short
 keyword descriptions, and the same with topic names only; for checks on data the defaults were
 not chosen on, ``bbc-thin:WORD`` (another topic thinned), ``bbc-skew`` (imbalanced pool and test)
-and ``--split-seeds``. Each arm is one workspace and one
-``run_simulation`` (the product code path) over the same seeds and schedule:
+and ``--split-seeds``; ``sib200-en``/``-fr``/``-de``/``-es`` (``../shared/corpora``: the same
+1,004 sentences, not headlines, in four languages; the source's train+dev as pool, its test
+split as test) for languages, with ``--model`` naming the encoder (default: the one ``init``
+chooses by language) and ``--keywords`` the language of the topic keywords. Each arm is one
+workspace and one ``run_simulation`` (the product code path) over the same seeds and schedule:
 
 - ``random+plain``: random labels, frozen logistic head without descriptions or pseudo-labels;
 - ``random+learner``: random labels, the default learner (the model's gain);
@@ -18,6 +21,8 @@ accuracy and macro-F1 at fixed budgets, the rare topic's recall (thinned BBC) an
 never hit.
 
     .venv/bin/python benchmarks/bench_strategies.py --seeds 5 --corpora bbc,bbc-thin,reuters
+    .venv/bin/python benchmarks/bench_strategies.py --corpora sib200-fr --budget 300 \
+        --budgets 20,50,100,300 --model multilingual
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ from activelabel.model import (
     topic_descriptions,
 )
 from activelabel.model.names import TOPIC_VECTORS
+from activelabel.model.presets import language_line
 from activelabel.report.summary import (
     Curve,
     by_seed,
@@ -93,7 +99,56 @@ REUTERS_TOPICS = {  # short keyword descriptions, written for this benchmark onl
     "tin": "tin, tin council, tin price",
     "grain": "grain, wheat, corn, maize, barley",
 }
+SIB200 = REUTERS.parent / "sib200-{}.csv"
+# the seven SIB-200 topics with keywords in each language, written for this benchmark only
+SIB200_TOPICS = {
+    "en": {
+        "science/technology": "science, research, scientists, technology, computer, internet, "
+        "space, discovery",
+        "travel": "travel, tourists, hotel, flight, visit, trip, visa, luggage",
+        "politics": "government, election, president, minister, parliament, party, vote, law",
+        "sports": "match, team, player, championship, win, football, race, coach",
+        "health": "health, disease, doctors, hospital, virus, patients, treatment, vaccine",
+        "entertainment": "music, film, festival, concert, show, actor, singer, television",
+        "geography": "river, mountain, island, region, country, population, climate, ocean",
+    },
+    "fr": {
+        "science/technology": "science, recherche, scientifiques, technologie, ordinateur, "
+        "internet, espace, découverte",
+        "travel": "voyage, touristes, hôtel, vol, visite, séjour, visa, bagages",
+        "politics": "gouvernement, élection, président, ministre, parlement, parti, vote, loi",
+        "sports": "match, équipe, joueur, championnat, victoire, football, course, entraîneur",
+        "health": "santé, maladie, médecins, hôpital, virus, patients, traitement, vaccin",
+        "entertainment": "musique, film, festival, concert, spectacle, acteur, chanteur, "
+        "télévision",
+        "geography": "fleuve, montagne, île, région, pays, population, climat, océan",
+    },
+    "de": {
+        "science/technology": "Wissenschaft, Forschung, Wissenschaftler, Technologie, Computer, "
+        "Internet, Weltraum, Entdeckung",
+        "travel": "Reise, Touristen, Hotel, Flug, Besuch, Urlaub, Visum, Gepäck",
+        "politics": "Regierung, Wahl, Präsident, Minister, Parlament, Partei, Abstimmung, Gesetz",
+        "sports": "Spiel, Mannschaft, Spieler, Meisterschaft, Sieg, Fußball, Rennen, Trainer",
+        "health": "Gesundheit, Krankheit, Ärzte, Krankenhaus, Virus, Patienten, Behandlung, "
+        "Impfstoff",
+        "entertainment": "Musik, Film, Festival, Konzert, Show, Schauspieler, Sänger, Fernsehen",
+        "geography": "Fluss, Berg, Insel, Region, Land, Bevölkerung, Klima, Ozean",
+    },
+    "es": {
+        "science/technology": "ciencia, investigación, científicos, tecnología, ordenador, "
+        "internet, espacio, descubrimiento",
+        "travel": "viaje, turistas, hotel, vuelo, visita, estancia, visado, equipaje",
+        "politics": "gobierno, elecciones, presidente, ministro, parlamento, partido, voto, ley",
+        "sports": "partido, equipo, jugador, campeonato, victoria, fútbol, carrera, entrenador",
+        "health": "salud, enfermedad, médicos, hospital, virus, pacientes, tratamiento, vacuna",
+        "entertainment": "música, película, festival, concierto, espectáculo, actor, cantante, "
+        "televisión",
+        "geography": "río, montaña, isla, región, país, población, clima, océano",
+    },
+}
 PLAIN = {"topic_weight": 0.0, "pseudo_labels": "none"}
+MODEL = "default"  # --model: the encoder every arm uses (default: init chooses by language)
+KEYWORDS = "native"  # --keywords: sib200 topic keywords in the corpus's language, or english
 
 
 @dataclass(frozen=True)
@@ -161,6 +216,8 @@ def _write_csv(path: Path, rows: list[tuple[str, str, str]]) -> Path:
 def write_corpus(folder: Path, name: str, seed: int = 0) -> tuple[Path, Path, Path | None]:
     """pool.csv, test.csv (20 % stratified) and a taxonomy file (None: the built-in one)."""
     taxonomy = None
+    if name.startswith("sib200-"):
+        return write_sib200(folder, name.split("-", 1)[1])
     if name.startswith("reuters"):
         with REUTERS.open(encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle))
@@ -192,6 +249,22 @@ def write_corpus(folder: Path, name: str, seed: int = 0) -> tuple[Path, Path, Pa
         _write_csv(folder / "test.csv", [(r.ext_id, r.text, r.label) for r in test]),
         taxonomy,
     )
+
+
+def write_sib200(folder: Path, language: str) -> tuple[Path, Path, Path]:
+    """The source's own split: pool = train + dev (800), test = test (204); a taxonomy of its
+    seven topics with keywords in ``language`` (or English, ``--keywords english``)."""
+    with SIB200.with_name(SIB200.name.format(language)).open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    pool = [(f"s{i}", r["text"], r["category"]) for i, r in enumerate(rows) if r["split"] != "test"]
+    test = [(f"s{i}", r["text"], r["category"]) for i, r in enumerate(rows) if r["split"] == "test"]
+    taxonomy = folder / "taxonomy.csv"
+    words = SIB200_TOPICS["en" if KEYWORDS == "english" else language]
+    with taxonomy.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["name", "keywords"])
+        writer.writerows(words.items())
+    return _write_csv(folder / "pool.csv", pool), _write_csv(folder / "test.csv", test), taxonomy
 
 
 def rare_topic(name: str, topics: set[str]) -> str | None:
@@ -240,7 +313,7 @@ def run_arm(folder: Path, files, arm: Arm, seeds: list[int], budget: int):
     config = Config(
         corpus=CorpusConfig(str(pool_csv), id_column="id", test=str(test_csv)),
         taxonomy=TaxonomyConfig(name=str(taxonomy)) if taxonomy else TaxonomyConfig(),
-        model=replace(ModelConfig(mode="frozen"), **arm.model),
+        model=replace(ModelConfig(name=MODEL, mode="frozen"), **arm.model),
         loop=LoopConfig(seed=0),
     )
     create_workspace(folder, config)
@@ -252,9 +325,12 @@ def run_arm(folder: Path, files, arm: Arm, seeds: list[int], budget: int):
     return ws, run_simulation(ws, plan)
 
 
+STEPS = [20, 30, 40, 50, 60, 80, 100, 120, 150, 200, 300, 400, 500, 700, 1000, 1500, 2000]
+
+
 def sizes_for(pool: int, budget: int) -> list[int]:
-    """20 → budget (or the pool): fine steps early, coarser later."""
-    steps = [20, 30, 40, 50, 60, 80, 100, 120, 150, 200, 300, 400, 500, 700, 1000, 1500, 2000]
+    """20 → budget (or the pool): fine steps early, coarser later (``--steps``)."""
+    steps = STEPS
     top = min(budget, pool)
     return [s for s in steps if s < top] + [top]
 
@@ -308,7 +384,8 @@ def report(
         f"\n## {name}: pool {len(pool)}, test {len(ws.store.items('test'))}, "
         f"{len(names)} topics (smallest {min(counts.values())} in the pool), "
         f"{len(by_seed(results['random+plain']))} runs per arm, {where}, "
-        f"{base_curve.n_labels[0]:.0f}→{base_curve.n_labels[-1]:.0f} labels, {elapsed:.0f} s"
+        f"{base_curve.n_labels[0]:.0f}→{base_curve.n_labels[-1]:.0f} labels, {elapsed:.0f} s; "
+        f"{language_line(ws.config.corpus.language, ws.config.model.name)}"
     )
     print(
         f"random+plain at the full budget: {100 * base_curve.final:.1f} %; "
@@ -423,7 +500,29 @@ def main() -> None:
         help="seeds of the test split (and of thinning), comma-separated; with several, each "
         "split gets its table and a last table pools them all",
     )
+    parser.add_argument(
+        "--model",
+        default="default",
+        help="the encoder of every arm: default (init chooses by the corpus's language), "
+        "english, multilingual, a folder or hub id",
+    )
+    parser.add_argument(
+        "--keywords",
+        choices=("native", "english"),
+        default="native",
+        help="sib200 corpora: topic keywords in the corpus's language or in English",
+    )
+    parser.add_argument(
+        "--steps",
+        default="",
+        help="label counts of the rounds, comma-separated (default: 20, 30, 40, 50, 60, 80, "
+        "100, ... up to the budget); fewer steps make a cheaper run",
+    )
     args = parser.parse_args()
+    global MODEL, KEYWORDS, STEPS
+    MODEL, KEYWORDS = args.model, args.keywords
+    if args.steps:
+        STEPS = [int(s) for s in args.steps.split(",")]
     arms = [a.strip() for a in args.arms.split(",")]
     arms = ["random+plain", *[a for a in arms if a != "random+plain"]]
     unknown = [a for a in arms if a not in ARMS]
@@ -435,6 +534,10 @@ def main() -> None:
     share_embeddings()
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.corpora.split(","):
+            sib = name.startswith("sib200-") and SIB200.name.format(name.split("-", 1)[1])
+            if sib and not SIB200.with_name(sib).is_file():
+                print(f"\n## {name}: skipped, {SIB200.with_name(sib).resolve()} is absent")
+                continue
             if name.startswith("reuters") and not REUTERS.is_file():
                 print(f"\n## {name}: skipped, {REUTERS.resolve()} is absent")
                 continue

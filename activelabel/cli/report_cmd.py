@@ -11,6 +11,7 @@ from activelabel.cli.app import cli
 from activelabel.cli.ui import console
 from activelabel.errors import ActiveLabelError
 from activelabel.model.names import mode_label
+from activelabel.model.presets import language_line
 
 if TYPE_CHECKING:
     from activelabel.workspace import Workspace
@@ -82,7 +83,7 @@ def report_of(
     notes = [
         f"corpus: {ws.config.corpus.source} — pool {sum(1 for _ in ws.store.items('pool'))}, "
         f"test {len(ws.store.items('test'))}",
-        f"model: {ws.config.model.name}; modes: "
+        f"{language_line(ws.config.corpus.language, ws.config.model.name)}; modes: "
         + ", ".join(sorted({mode_label(p.mode) for p in points})),
         f"seeds: {', '.join(map(str, seeds))}",
     ]

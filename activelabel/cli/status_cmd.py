@@ -12,6 +12,7 @@ from rich.table import Table
 
 from activelabel.cli.app import cli
 from activelabel.cli.ui import console, percent
+from activelabel.model.presets import language_line
 
 if TYPE_CHECKING:
     from activelabel.workspace import Workspace
@@ -110,6 +111,7 @@ def print_status(ws: Workspace) -> None:
     # too wide: the long columns go below the table, one line per round
     table = rounds_table(title, rows, [c for c in COLUMNS if not compact or c not in DETAILS])
     console.print(table)
+    console.print(language_line(ws.config.corpus.language, ws.config.model.name), highlight=False)
     if compact:
         for row in rows:
             details = "; ".join(f"{c} {row[c]}" for c in DETAILS if row[c])

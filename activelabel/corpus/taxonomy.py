@@ -10,7 +10,12 @@ from pathlib import Path
 from activelabel.data import DATA_DIR
 from activelabel.errors import ConfigError
 
-BUILTIN_TAXONOMIES = {"iptc": DATA_DIR / "taxonomies" / "iptc-media-topics.toml"}
+BUILTIN_TAXONOMIES = {
+    "iptc": DATA_DIR / "taxonomies" / "iptc-media-topics.toml",
+    "iptc-it": DATA_DIR / "taxonomies" / "iptc-media-topics-it.toml",
+}
+IPTC_BY_LANGUAGE = {"it": "iptc-it"}
+"""The built-in IPTC taxonomy in a language (ISO 639-1) other than English."""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from activelabel.model.encoder import (
     load_tokenizer,
     pick_device,
     set_threads,
+    with_prefix,
 )
 from activelabel.model.prediction import Prediction
 from activelabel.model.settings import ModelSettings
@@ -99,7 +100,7 @@ class TextClassifier(ABC):
         self.settings = settings
         self.seed = seed
         self.device = pick_device(settings.device)
-        self.tokenizer = load_tokenizer(settings.model_path)
+        self.tokenizer = with_prefix(load_tokenizer(settings.model_path), settings.text_prefix)
         self.tokens: TokenCache | None = None
         # what the last ``fit`` trained on and chose, for the round to record (JSON-ready)
         self.training_summary: dict = {}

@@ -46,14 +46,17 @@ def text_keys(texts: Sequence[str]) -> np.ndarray:
     return keys
 
 
-def model_fingerprint(model, model_path: str, max_length: int) -> str:
-    """A hash of what decides an embedding: the model's config and weights, the max length
-    and the pooling. The path is kept in the index for people, not in the hash."""
+def model_fingerprint(model, model_path: str, max_length: int, prefix: str = "") -> str:
+    """A hash of what decides an embedding: the model's config and weights, the max length,
+    the pooling and the prefix put before each text. The path is kept in the index for people,
+    not in the hash."""
     import torch
 
     hasher = hashlib.blake2b(digest_size=12)
     hasher.update(model.config.to_json_string(use_diff=False).encode())
     hasher.update(f"|{max_length}|{POOLING}|".encode())
+    if prefix:
+        hasher.update(f"prefix|{prefix}|".encode())
     for name, tensor in sorted(model.state_dict().items()):
         hasher.update(name.encode())
         array = tensor.detach().cpu().contiguous()
@@ -81,10 +84,15 @@ class EmbeddingCache:
         self.reload()
 
     @classmethod
-    def for_model(cls, root: Path, model, model_path: str, max_length: int) -> EmbeddingCache:
-        """The cache of ``model`` (a loaded Hugging Face encoder) under ``root``."""
-        fingerprint = model_fingerprint(model, model_path, max_length)
+    def for_model(
+        cls, root: Path, model, model_path: str, max_length: int, prefix: str = ""
+    ) -> EmbeddingCache:
+        """The cache of ``model`` (a loaded Hugging Face encoder, reading texts after
+        ``prefix``) under ``root``."""
+        fingerprint = model_fingerprint(model, model_path, max_length, prefix)
         about = {"model_path": model_path, "max_length": max_length, "pooling": POOLING}
+        if prefix:
+            about["prefix"] = prefix
         return cls(
             root / "embeddings" / folder_name(model_path, fingerprint),
             model.config.hidden_size,

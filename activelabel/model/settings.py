@@ -112,6 +112,7 @@ class ModelSettings:
     auto_folds: int = 3
     auto_setfit_max_labels: int = 300
     auto_finetune_min_labels: int = 800
+    text_prefix: str = ""  # put before every text the encoder reads (a preset's convention)
     cache_dir: str | None = None  # where pre-trained embeddings are cached on disk; None: memory
 
 
