@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,7 +26,6 @@ from activelabel.evaluation import Evaluation
 from activelabel.faults import checkpoint
 from activelabel.store import RoundRecord, Selection, now
 from activelabel.strategies import make_strategy
-from activelabel.strategies.reasons import explain
 from activelabel.workspace import Workspace
 
 STOPPING_SET_SIZE = 1000
@@ -166,9 +164,9 @@ def _run_round(
     checkpoint("select")
     names = data.class_names
     probabilities = choice.scored.probabilities if choice.scored is not None else None
-    counts = Counter(names[int(c)] for c in data.y)
     selections = []
-    for rank, (row, arm) in enumerate(zip(choice.rows, choice.arms, strict=True)):
+    picked = zip(choice.rows, choice.arms, choice.reasons, strict=True)
+    for rank, (row, arm, reason) in enumerate(picked):
         p = probabilities[row] if trusted and probabilities is not None else None
         selections.append(
             Selection(
@@ -178,7 +176,7 @@ def _run_round(
                 arm=arm,
                 predicted=None if p is None else names[int(p.argmax())],
                 confidence=None if p is None else float(p.max()),
-                reason=explain(p, names, arm, spec, counts),
+                reason=reason.text,
             )
         )
     training = trained_on(classifier, len(data.labelled))

@@ -19,7 +19,7 @@ import numpy as np
 
 from activelabel.strategies._common import batch_size, rank_descending, unit_rows
 from activelabel.strategies.balance import class_count, labels_per_class
-from activelabel.strategies.base import Need, PoolView, QueryStrategy
+from activelabel.strategies.base import Need, PoolView, QueryStrategy, Reason, percent, topic_name
 
 
 class Hunted(QueryStrategy):
@@ -39,6 +39,7 @@ class Hunted(QueryStrategy):
             Need.LABELED_CLASSES,
             Need.EMBEDDINGS,
             Need.TOPIC_EMBEDDINGS,
+            Need.CLASS_NAMES,
         }
 
     def short_topics(self, pool: PoolView) -> list[tuple[int, int]]:
@@ -63,37 +64,67 @@ class Hunted(QueryStrategy):
         return max(self.few, math.floor(self.share * n_labels / max(1, n_classes)))
 
     def select(self, pool: PoolView, n: int, rng: np.random.Generator) -> np.ndarray:
+        return self.select_with_reasons(pool, n, rng)[0]
+
+    def select_with_reasons(
+        self, pool: PoolView, n: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, list[Reason]]:
         n = batch_size(pool, n)
         if n == 0:
-            return np.empty(0, dtype=np.int64)
+            return np.empty(0, dtype=np.int64), []
         budget = min(n, max(1, math.floor(self.max_share * n)))
         rankings = self._rankings(pool, rng)
         taken = np.zeros(pool.size, dtype=bool)
         picks: list[int] = []
+        reasons: list[Reason] = []
         wanted = dict(self.short_topics(pool))
-        found = labels_per_class(pool, class_count(pool))  # labels so far, then picks
+        labels = labels_per_class(pool, class_count(pool))
+        found = labels.copy()  # labels so far, then picks
         while len(picks) < budget and any(wanted.values()):
             for topic in list(wanted):
                 if not wanted[topic] or len(picks) == budget:
                     continue
                 ways = rankings.get(topic, [])
                 way = ways[int(found[topic]) % len(ways)] if ways else None
-                row = _first_free(way, taken) if way is not None else None
+                row = _first_free(way[1], taken) if way is not None else None
                 if row is None:
                     wanted[topic] = 0
                     continue
                 taken[row] = True
                 picks.append(row)
+                reasons.append(self._reason(pool, topic, int(labels[topic]), way[0], row))
                 wanted[topic] -= 1
                 found[topic] += 1
         chosen = np.asarray(picks, dtype=np.int64)
         if len(chosen) < n:
             rest = np.flatnonzero(~taken)
-            extra = rest[self.base.select(pool.subset(rest), n - len(chosen), rng)]
-            chosen = np.concatenate([chosen, extra])
-        return chosen.astype(np.int64)
+            extra, why = self.base.select_with_reasons(pool.subset(rest), n - len(chosen), rng)
+            chosen = np.concatenate([chosen, rest[extra]])
+            reasons += why
+        return chosen.astype(np.int64), reasons
 
-    def _rankings(self, pool: PoolView, rng: np.random.Generator) -> dict[int, list[np.ndarray]]:
+    def _reason(self, pool: PoolView, topic: int, labels: int, way: str, row: int) -> Reason:
+        """Why ``row`` was hunted for ``topic``: the topic's labels against what the model
+        expects of it in the pool, and how the row was found."""
+        name = topic_name(pool, topic)
+        label_words = f"{labels} label" + ("" if labels == 1 else "s")
+        evidence = f"it has {label_words}"
+        if pool.probabilities is not None and topic < pool.probabilities.shape[1]:
+            column = np.asarray(pool.probabilities[:, topic], dtype=np.float64)
+            expected = float(column.sum())
+            evidence += f" while the model expects about {expected:.0f} in the pool"
+            found = f"the likeliest left for it ({percent(column[row])})"
+        else:
+            found = "among its likeliest headlines"
+        if way == "description":
+            found = "the closest left to its description"
+        return Reason(
+            "hunt", f"Hunting topic {name}: {evidence}; this headline is {found}.", (name,)
+        )
+
+    def _rankings(
+        self, pool: PoolView, rng: np.random.Generator
+    ) -> dict[int, list[tuple[str, np.ndarray]]]:
         """Per short topic, the row orders to draw from: by description similarity, by
         probability (whichever the view has)."""
         rankings: dict[int, list[np.ndarray]] = {}
@@ -106,11 +137,11 @@ class Hunted(QueryStrategy):
         for topic, _ in self.short_topics(pool):
             ways = []
             if similarity is not None and topic < similarity.shape[1]:
-                ways.append(rank_descending(similarity[:, topic], rng))
+                ways.append(("description", rank_descending(similarity[:, topic], rng)))
             if pool.probabilities is not None and topic < pool.probabilities.shape[1]:
                 column = np.asarray(pool.probabilities[:, topic], dtype=np.float64)
                 if np.ptp(column) > 0 if len(column) else False:
-                    ways.append(rank_descending(column, rng))
+                    ways.append(("probability", rank_descending(column, rng)))
             rankings[topic] = ways
         return rankings
 

@@ -21,7 +21,7 @@ def only(pool: PoolView, *fields: str) -> PoolView:
 def test_zero_shot_covers_every_topic_evenly_from_what_it_declares():
     pool, truth = clustered_pool([40, 30, 20, 10], dim=16, spread=0.2)
     strategy = make_strategy("zero-shot")
-    assert strategy.needs == {"embeddings", "topic_embeddings"}
+    assert strategy.needs == {"embeddings", "topic_embeddings", "labeled_classes", "class_names"}
     picks = strategy.select(only(pool, *strategy.needs), 8, np.random.default_rng(0))
     assert np.bincount(truth[picks], minlength=4).tolist() == [2, 2, 2, 2]
     assert truth[picks[:4]].tolist() != [0, 0, 0, 0], "topics are interleaved"
