@@ -14,7 +14,13 @@ from activelabel.engine.training import Trainer
 from activelabel.engine.view import topic_embeddings as view_topics
 from activelabel.errors import ConfigError
 from activelabel.model import FrozenClassifier, ModelSettings, TopicDescription
-from activelabel.model.prior import labelled_set, topic_descriptions, topic_vectors, with_topics
+from activelabel.model.prior import (
+    kept_topic_weights,
+    labelled_set,
+    topic_descriptions,
+    topic_vectors,
+    with_topics,
+)
 from activelabel.model.pseudo_labels import (
     PseudoLabelling,
     most_confident,
@@ -128,6 +134,19 @@ def test_topic_examples_carry_their_weight():
     assert train.y.tolist() == [0, 0, 0, 1, 2]
     assert train.weights.tolist() == [1.0, 1.0, 10.0, 10.0, 10.0]
     assert with_topics(train, np.eye(4)[1:], 0.0) is train
+
+
+def test_a_description_keeps_its_weight_while_its_topic_has_few_labels():
+    y = np.array([0] * 90 + [1] * 10)  # 100 labels, 4 topics: each labelled topic weighs 25
+    kept = kept_topic_weights(y, 4, 10.0, keep_labels=10)
+    assert kept[3] == 25.0 and kept[1] == 12.5  # none: its whole share; 10 labels: half
+    assert kept[0] == 10.0  # plenty of labels: the fixed weight, never less
+    assert kept_topic_weights(y, 4, 10.0, keep_labels=0).tolist() == [10.0] * 4
+    assert kept_topic_weights(y[:8], 4, 10.0, keep_labels=10).tolist() == [10.0] * 4
+    train = with_topics(
+        labelled_set(np.eye(4)[:2], np.array([0, 0]), 3, True), np.eye(4)[1:], kept[:3]
+    )
+    assert train.weights.tolist() == [1.0, 1.0, 10.0, 12.5, 25.0]
 
 
 def test_quotas_follow_the_predicted_shares_or_are_balanced():
@@ -249,6 +268,7 @@ def test_pseudo_labels_never_become_labels(tmp_path, small_corpus, tiny_model):
         ("pseudo_min_scale", 0.0),
         ("pseudo_min_scale", 1.5),
         ("topic_weight", -1.0),
+        ("topic_keep_labels", -1),
         ("topic_vectors", "names"),
         ("pseudo_weight", 0.0),
         ("pseudo_passes", 0),

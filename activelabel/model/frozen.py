@@ -17,6 +17,7 @@ from activelabel.model.embedding_cache import EmbeddingCache, text_keys
 from activelabel.model.encoder import TokenCache, length_sorted_batches, load_encoder, mean_pool
 from activelabel.model.prior import (
     TrainingSet,
+    kept_topic_weights,
     labelled_set,
     topic_vectors,
     with_topics,
@@ -161,7 +162,9 @@ class FrozenClassifier(TextClassifier):
         x = encoder.encode(texts, progress)
         train = labelled_set(x, y, self.n_classes, s.class_weight == "balanced")
         if topic_x is not None:
-            train = with_topics(train, topic_x, s.topic_weight)
+            weights = kept_topic_weights(y, self.n_classes, s.topic_weight, s.topic_keep_labels)
+            train = with_topics(train, topic_x, weights)
+            summary["topic_weights"] = [round(float(w), 2) for w in weights]
         present = np.unique(train.y)
         if len(present) == 1:
             self.constant = int(present[0])
