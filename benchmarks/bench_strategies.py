@@ -116,6 +116,10 @@ DEFAULT_LOOP = LoopConfig()
 HUNT_SHARES = {"huntzero": 0.0, "huntquarter": 0.25, "huntfull": 1.0}
 for _name, _share in HUNT_SHARES.items():
     WRAPPERS[_name] = lambda base, share=_share: Hunted(base, share=share)
+# the hunt on evidence: low recall on picked rows hunts too, and a topic with labels gets base's
+# choice among its likeliest rows
+WRAPPERS["huntevidence"] = lambda base: Hunted(base, recall_floor=0.5, within_base=True)
+WRAPPERS["huntwithin"] = lambda base: Hunted(base, within_base=True)
 ARMS = {
     "random+plain": Arm("random", "random", PLAIN),
     "random+learner": Arm("random", "random"),
@@ -150,6 +154,13 @@ ARMS = {
         )
         for n in (10,)
     },
+    **{
+        f"default/{hunt}/keep-10": Arm(
+            f"{hunt}(margin)", DEFAULT_LOOP.cold_start, {"topic_keep_labels": 10}
+        )
+        for hunt in ("huntevidence", "huntwithin")
+    },
+    "margin+learner/keep-10": Arm("margin", DEFAULT_LOOP.cold_start, {"topic_keep_labels": 10}),
     "default/no-shrink": Arm(
         DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_min_scale": 1.0}
     ),
