@@ -160,6 +160,12 @@ ARMS = {
         )
         for hunt in ("huntevidence", "huntwithin")
     },
+    **{
+        f"default/prior-{prior}": Arm(
+            DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"prior": prior}
+        )
+        for prior in ("balanced", "test")
+    },
     "margin+learner/keep-10": Arm("margin", DEFAULT_LOOP.cold_start, {"topic_keep_labels": 10}),
     "default/no-shrink": Arm(
         DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_min_scale": 1.0}

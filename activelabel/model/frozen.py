@@ -188,11 +188,31 @@ class FrozenClassifier(TextClassifier):
         head, _, classes = pseudo_label(
             train, pool_x, self._head_fitter(), settings, self.n_classes
         )
-        self.weights, self.bias = head.weights, head.bias
+        self.weights, self.bias = head.weights, self._corrected_bias(head.bias, train, classes)
         summary["pseudo_labels"] = np.bincount(classes, minlength=self.n_classes).tolist()
         summary["method"] = settings.method if len(classes) else "none"
         if len(classes):
             summary["pseudo_shares"] = settings.shares
+
+    def _corrected_bias(
+        self, bias: np.ndarray, train: TrainingSet, pseudo_classes: np.ndarray
+    ) -> np.ndarray:
+        """The head's bias with its class prior moved from the mix it was trained on (weights of
+        labels, descriptions and pseudo-labels per class) to the settings' ``prior``: every
+        class equally, or the test set's mix. Classes without training mass stay as they are."""
+        s = self.settings
+        if s.prior == "none":
+            return bias
+        target = np.full(self.n_classes, 1.0 / self.n_classes)
+        if s.prior == "test" and s.target_shares is not None:
+            target = np.asarray(s.target_shares, dtype=np.float64)
+        mass = np.bincount(train.y, weights=train.weights, minlength=self.n_classes)
+        mass = mass + s.pseudo_weight * np.bincount(pseudo_classes, minlength=self.n_classes)
+        ok = (mass > 0) & (target > 0) & (bias > -1e3)
+        corrected = np.asarray(bias, dtype=np.float64).copy()
+        corrected[ok] += np.log(target[ok] / target[ok].sum()) - np.log(mass[ok] / mass[ok].sum())
+        self.training_summary["prior"] = s.prior
+        return corrected
 
     def _choose_shares(
         self,
