@@ -166,6 +166,14 @@ ARMS = {
         )
         for prior in ("balanced", "test")
     },
+    **{
+        f"default/keep-{n}/prior-test": Arm(
+            DEFAULT_LOOP.strategy,
+            DEFAULT_LOOP.cold_start,
+            {"topic_keep_labels": n, "prior": "test"},
+        )
+        for n in (10, 50)
+    },
     "margin+learner/keep-10": Arm("margin", DEFAULT_LOOP.cold_start, {"topic_keep_labels": 10}),
     "default/no-shrink": Arm(
         DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_min_scale": 1.0}
