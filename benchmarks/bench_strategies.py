@@ -3,8 +3,10 @@
 Corpora: the BBC headlines; BBC with one topic thinned to ~3 % of the pool; the Reuters titles
 in ``../shared/corpora/reuters-titles.csv`` (24 topics in natural proportions) with short
 keyword descriptions, and the same with topic names only; for checks on data the defaults were
-not chosen on, ``bbc-thin:WORD`` (another topic thinned), ``bbc-skew`` (imbalanced pool and test)
-and ``--split-seeds``. Each arm is one workspace and one
+not chosen on, ``bbc-thin:WORD`` (another topic thinned; ``bbc-thin:*`` each in turn), ``sib``
+(SIB-200-en, ``../shared/corpora/sib200-en.csv``, 7 topics) and ``sib-thin:WORD`` / ``sib-thin:*``,
+``bbc-skew`` (imbalanced pool and test) and ``--split-seeds``. A thinned corpus also gets a table
+of its thinned topic's recall at 20 → 500 labels; an unthinned one, each topic's recall at 100. Each arm is one workspace and one
 ``run_simulation`` (the product code path) over the same seeds and schedule:
 
 - ``random+plain``: random labels, frozen logistic head without descriptions or pseudo-labels;
