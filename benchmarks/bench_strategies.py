@@ -6,8 +6,9 @@ keyword descriptions, and the same with topic names only; for checks on data the
 not chosen on, ``bbc-thin:WORD`` (another topic thinned; ``bbc-thin:*`` each in turn), ``sib``
 (SIB-200-en, ``../shared/corpora/sib200-en.csv``, 7 topics) and ``sib-thin:WORD`` / ``sib-thin:*``,
 ``bbc-skew`` (imbalanced pool and test) and ``--split-seeds``. A thinned corpus also gets a table
-of its thinned topic's recall at 20 → 500 labels; an unthinned one, each topic's recall at 100. Each arm is one workspace and one
-``run_simulation`` (the product code path) over the same seeds and schedule:
+of its thinned topic's recall at 20 → 500 labels; an unthinned one, each topic's recall at 100.
+Each arm is one workspace and one ``run_simulation`` (the product code path) over the same seeds
+and schedule:
 
 - ``random+plain``: random labels, frozen logistic head without descriptions or pseudo-labels;
 - ``random+learner``: random labels, the default learner (the model's gain);
