@@ -48,6 +48,9 @@ class TaxonomyConfig:
     labels: list[str] = field(default_factory=list)  # the classes, in order
 
 
+PRIORS = ("none", "balanced", "test")
+
+
 @dataclass
 class ModelConfig:
     name: str = "default"  # a preset (english, multilingual; default: english), a folder or hub id
@@ -60,6 +63,8 @@ class ModelConfig:
     class_weight: str = "balanced"
     device: str = "auto"
     topic_weight: float = 10.0  # frozen: weight of each topic description as a training example
+    topic_keep_labels: int = 0  # frozen: a description keeps weight until its topic has this many
+    prior: str = "none"  # frozen: class mix the head's prior is corrected to: none, balanced, test
     topic_vectors: str = "keywords"  # a topic's vector: mean of its keywords' embeddings, or prompt
     pseudo_labels: str = "self-training"  # frozen: self-training, spreading or none
     pseudo_per_class: int = 100
@@ -117,6 +122,8 @@ class Config:
             class_weight=m.class_weight,
             device=m.device,
             topic_weight=m.topic_weight,
+            topic_keep_labels=m.topic_keep_labels,
+            prior=m.prior,
             topic_vectors=m.topic_vectors,
             pseudo_labels=m.pseudo_labels,
             pseudo_per_class=m.pseudo_per_class,
@@ -156,6 +163,18 @@ class Config:
                 m.topic_weight,
                 0 <= m.topic_weight < math.inf,
                 "must be 0 (descriptions not used) or a positive number, e.g. 10",
+            ),
+            (
+                "model.prior",
+                m.prior,
+                m.prior in PRIORS,
+                f"must be one of {', '.join(PRIORS)}",
+            ),
+            (
+                "model.topic_keep_labels",
+                m.topic_keep_labels,
+                isinstance(m.topic_keep_labels, int) and m.topic_keep_labels >= 0,
+                "must be 0 (descriptions weigh topic_weight) or a whole number of labels, e.g. 10",
             ),
             (
                 "model.topic_vectors",

@@ -15,7 +15,7 @@ from activelabel.errors import ActiveLabelError
 from activelabel.loop import run_round
 from activelabel.simulate import Plan, run_simulation
 from activelabel.store import NewLabel
-from activelabel.strategies import Need, make_strategy
+from activelabel.strategies import Need, QueryStrategy, make_strategy
 from activelabel.workspace import Workspace
 from tests.cli import configure, init_workspace
 from tests.strategies.test_template import SPECS
@@ -77,7 +77,7 @@ def test_live_round_and_simulation_pick_the_same(template, tmp_path, spec):
     )
 
 
-class Spy:
+class Spy(QueryStrategy):
     """A strategy that records the view it was given."""
 
     name = "spy"
@@ -145,3 +145,21 @@ def test_labels_outside_the_classes_are_one_clear_error(template, tmp_path):
         StreamedPool.from_workspace(ws)
     assert isinstance(error.value, ActiveLabelError)
     assert "\n" not in str(error.value)
+
+
+def test_a_live_round_stores_the_hunted_topic_as_the_reason(template, tmp_path):
+    """Every topic but one has labels: the round's hunted rows say which topic they hunt, and
+    the row the annotator sees carries the strategy's own sentence."""
+    shutil.copytree(template, tmp_path / "ws")
+    configure(tmp_path / "ws", loop={"strategy": "hunt(margin)", "random_share": 0.0})
+    ws = Workspace.open(tmp_path / "ws")
+    pool = ws.store.items("pool")
+    missing = sorted({i.gold for i in pool})[0]
+    with ws.store.transaction() as db:
+        labels = [NewLabel(i.id, i.gold, "import") for i in pool if i.gold != missing][:12]
+        ws.store.apply_labels(labels, db=db)
+    run_round(ws, OracleAnnotator(ws.store), force=True)
+    reasons = [s.reason for s in ws.store.selections(round=0)]
+    hunted = [r for r in reasons if r.startswith("Hunting topic ")]
+    assert hunted and all(r.startswith(f"Hunting topic {missing}: it has 0 labels") for r in hunted)
+    assert all(r.startswith("Picked because the model is unsure") for r in reasons[len(hunted) :])

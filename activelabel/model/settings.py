@@ -23,6 +23,13 @@ class ModelSettings:
     # topic descriptions as training examples (frozen, setfit head, finetune); weight of each,
     # 0: off; and the frozen mode's pseudo-labels from the pool
     topic_weight: float = 10.0
+    # frozen: a topic's description keeps about half its class's weight until the topic has
+    # about this many labels (0: every description weighs topic_weight)
+    topic_keep_labels: int = 0
+    # frozen: the class mix the head's prior is corrected to after training: "none", "balanced"
+    # (every topic equally) or "test" (the labelled test set's mix, in target_shares)
+    prior: str = "none"
+    target_shares: tuple[float, ...] | None = None  # filled from the test set for prior "test"
     # a topic's vector: its keywords' mean, or "prompt"; read where the taxonomy's topics become
     # a classifier's descriptions (engine.training), not by the classifiers
     topic_vectors: str = "keywords"
