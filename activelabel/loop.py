@@ -11,8 +11,8 @@ not pushed.
 from __future__ import annotations
 
 import json
+import re
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,7 +28,6 @@ from activelabel.faults import checkpoint
 from activelabel.model.calibration import fit_calibration, scaled
 from activelabel.review.session import pull_answers
 from activelabel.store import RoundRecord, Selection, now
-from activelabel.strategies.reasons import explain
 from activelabel.workspace import Workspace
 
 STOPPING_SET_SIZE = 1000
@@ -173,13 +172,12 @@ def _run_round(
     probabilities = choice.scored.probabilities if choice.scored is not None else None
     if probabilities is not None:  # what people read; the strategy picked on the raw ones
         probabilities = scaled(probabilities, temperature)
-    counts = Counter(names[int(c)] for c in data.y)
     selections = []
-    picks = list(zip(choice.rows, choice.arms, strict=True))
+    picks = list(zip(choice.rows, choice.arms, choice.reasons, strict=True))
     if not data.labelled:  # a cold start lists topic after topic: people see them mixed
         order = np.random.default_rng([config.loop.seed, number, 11]).permutation(len(picks))
         picks = [picks[i] for i in order]
-    for rank, (row, arm) in enumerate(picks):
+    for rank, (row, arm, reason) in enumerate(picks):
         p = probabilities[row] if trusted and probabilities is not None else None
         selections.append(
             Selection(
@@ -189,7 +187,7 @@ def _run_round(
                 arm=arm,
                 predicted=None if p is None else names[int(p.argmax())],
                 confidence=None if p is None else float(p.max()),
-                reason=explain(p, names, arm, spec, counts),
+                reason=reason.text,
             )
         )
     training = trained_on(classifier, len(data.labelled))
@@ -216,7 +214,7 @@ def _run_round(
     store.record_round(record, selections)
     push_pending(ws, annotator)
     if trusted:
-        problems += _refresh_waiting(ws, annotator, classifier, number, counts, temperature)
+        problems += _refresh_waiting(ws, annotator, classifier, number, temperature)
     return RoundResult(
         number,
         len(data.labelled),
@@ -248,12 +246,14 @@ def _calibration(
     )
 
 
+_SENT_IN = re.compile(r"^Sent in round \d+\. ")
+
+
 def _refresh_waiting(
     ws: Workspace,
     annotator: Annotator,
     classifier,
     number: int,
-    counts: Counter,
     temperature: float = 1.0,
 ) -> list[str]:
     """Give the headlines sent in earlier rounds, still waiting, this round's guess and reason;
@@ -274,10 +274,9 @@ def _refresh_waiting(
         temperature,
     )
     names = ws.class_names
-    specs = {r.round: r.strategy for r in store.rounds()}
     batch = []
     for s, p in zip(waiting, probabilities, strict=True):
-        why = explain(p, names, s.arm, specs.get(s.round, ws.config.loop.strategy), counts)
+        why = _SENT_IN.sub("", s.reason or "")  # the strategy's own reason, without an old prefix
         batch.append(
             BatchItem(
                 s.item_id,
@@ -286,7 +285,7 @@ def _refresh_waiting(
                 names[int(p.argmax())],
                 float(p.max()),
                 s.arm,
-                f"Sent in round {s.round}. {why}",
+                f"Sent in round {s.round}. {why}".strip(),
             )
         )
     try:

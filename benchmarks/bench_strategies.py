@@ -3,12 +3,16 @@
 Corpora: the BBC headlines; BBC with one topic thinned to ~3 % of the pool; the Reuters titles
 in ``../shared/corpora/reuters-titles.csv`` (24 topics in natural proportions) with short
 keyword descriptions, and the same with topic names only; for checks on data the defaults were
-not chosen on, ``bbc-thin:WORD`` (another topic thinned), ``bbc-skew`` (imbalanced pool and test)
-and ``--split-seeds``; ``sib200-en``/``-fr``/``-de``/``-es`` (``../shared/corpora``: the same
-1,004 sentences, not headlines, in four languages; the source's train+dev as pool, its test
-split as test) for languages, with ``--model`` naming the encoder (default: the one ``init``
-chooses by language) and ``--keywords`` the language of the topic keywords. Each arm is one
-workspace and one ``run_simulation`` (the product code path) over the same seeds and schedule:
+not chosen on, ``bbc-thin:WORD`` (another topic thinned; ``bbc-thin:*`` each in turn), ``sib``
+(SIB-200-en, ``../shared/corpora/sib200-en.csv``, 7 topics, a 20 % stratified test split) and
+``sib-thin:WORD`` / ``sib-thin:*``, ``bbc-skew`` (imbalanced pool and test) and
+``--split-seeds``. A thinned corpus also gets a table of its thinned topic's recall at 20 → 500
+labels; an unthinned one, each topic's recall at 100. For languages, ``sib200-en``/``-fr``/``-de``/
+``-es`` (``../shared/corpora``: the same 1,004 sentences, not headlines, in four languages; the
+source's train+dev as pool, its test split as test), with ``--model`` naming the encoder (default:
+the one ``init`` chooses by language) and ``--keywords`` the language of the topic keywords. Each
+arm is one workspace and one ``run_simulation`` (the product code path) over the same seeds and
+schedule:
 
 - ``random+plain``: random labels, frozen logistic head without descriptions or pseudo-labels;
 - ``random+learner``: random labels, the default learner (the model's gain);
@@ -72,7 +76,21 @@ from activelabel.workspace import Workspace
 
 RARE_TOPIC = "science and technology"
 SKEW = (0.40, 0.25, 0.17, 0.11, 0.07)  # bbc-skew: topic shares of pool and test, names sorted
-REUTERS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora" / "reuters-titles.csv"
+CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
+REUTERS = CORPORA / "reuters-titles.csv"
+SIB = CORPORA / "sib200-en.csv"
+SIB_TOPICS = {  # short keyword descriptions, written for this benchmark only
+    "entertainment": "film, music, concert, festival, celebrity, television show",
+    "geography": "mountains, rivers, islands, continent, climate, region, sea",
+    "health": "disease, virus, doctors, hospital, medicine, patients",
+    "politics": "government, president, election, parliament, minister, law",
+    "science/technology": "scientists, research, space, computers, technology, discovery",
+    "sports": "match, team, championship, players, race, olympics",
+    "travel": "tourists, trip, hotel, visitors, travellers, flights, visa",
+}
+THIN_SHARE = 0.03  # a thinned topic's share of the pool
+RECALL_BUDGETS = (20, 40, 60, 80, 100, 150, 200, 300, 500)
+NEVER_HIT_BUDGETS = (50, 100, 200, 500)
 REUTERS_TOPICS = {  # short keyword descriptions, written for this benchmark only
     "earn": "earnings, net profit, quarterly results, dividend, revenue, shr, qtr",
     "acq": "acquisition, merger, takeover, buys stake, to acquire, sells unit",
@@ -164,6 +182,10 @@ DEFAULT_LOOP = LoopConfig()
 HUNT_SHARES = {"huntzero": 0.0, "huntquarter": 0.25, "huntfull": 1.0}
 for _name, _share in HUNT_SHARES.items():
     WRAPPERS[_name] = lambda base, share=_share: Hunted(base, share=share)
+# the hunt on evidence: low recall on picked rows hunts too, and a topic with labels gets base's
+# choice among its likeliest rows
+WRAPPERS["huntevidence"] = lambda base: Hunted(base, recall_floor=0.5, within_base=True)
+WRAPPERS["huntwithin"] = lambda base: Hunted(base, within_base=True)
 ARMS = {
     "random+plain": Arm("random", "random", PLAIN),
     "random+learner": Arm("random", "random"),
@@ -184,6 +206,41 @@ ARMS = {
         )
         for n in (50, 75)
     },
+    **{
+        f"default/keep-{n}": Arm(
+            DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"topic_keep_labels": n}
+        )
+        for n in (5, 10, 20)
+    },
+    **{
+        f"default/keep-{n}/balanced-shares": Arm(
+            DEFAULT_LOOP.strategy,
+            DEFAULT_LOOP.cold_start,
+            {"topic_keep_labels": n, "pseudo_shares": "balanced"},
+        )
+        for n in (10,)
+    },
+    **{
+        f"default/{hunt}/keep-10": Arm(
+            f"{hunt}(margin)", DEFAULT_LOOP.cold_start, {"topic_keep_labels": 10}
+        )
+        for hunt in ("huntevidence", "huntwithin")
+    },
+    **{
+        f"default/prior-{prior}": Arm(
+            DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"prior": prior}
+        )
+        for prior in ("balanced", "test")
+    },
+    **{
+        f"default/keep-{n}/prior-test": Arm(
+            DEFAULT_LOOP.strategy,
+            DEFAULT_LOOP.cold_start,
+            {"topic_keep_labels": n, "prior": "test"},
+        )
+        for n in (10, 50)
+    },
+    "margin+learner/keep-10": Arm("margin", DEFAULT_LOOP.cold_start, {"topic_keep_labels": 10}),
     "default/no-shrink": Arm(
         DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_min_scale": 1.0}
     ),
@@ -222,13 +279,15 @@ def write_corpus(folder: Path, name: str, seed: int = 0) -> tuple[Path, Path, Pa
         with REUTERS.open(encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle))
         records = [Record(f"r{i}", r["headline"], r["category"]) for i, r in enumerate(rows)]
-        taxonomy = folder / "taxonomy.csv"
-        with taxonomy.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["name", "keywords"])
-            keep_keywords = name == "reuters"
-            for topic, words in REUTERS_TOPICS.items():
-                writer.writerow([topic, words if keep_keywords else ""])
+        keep_keywords = name == "reuters"
+        taxonomy = _write_taxonomy(
+            folder, {t: w if keep_keywords else "" for t, w in REUTERS_TOPICS.items()}
+        )
+    elif name.startswith("sib"):
+        with SIB.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        records = [Record(f"s{i}", r["text"], r["category"]) for i, r in enumerate(rows)]
+        taxonomy = _write_taxonomy(folder, SIB_TOPICS)
     else:
         records = list(load_corpus("bbc").records)
     if name == "bbc-skew":
@@ -237,11 +296,11 @@ def write_corpus(folder: Path, name: str, seed: int = 0) -> tuple[Path, Path, Pa
     test_rows = set(stratified_split(labels, round(0.2 * len(records)), seed).tolist())
     pool = [r for i, r in enumerate(records) if i not in test_rows]
     test = [r for i, r in enumerate(records) if i in test_rows]
-    if name.startswith("bbc-thin"):
-        topic = rare_topic(name, {r.label for r in records})
+    topic = rare_topic(name, {r.label for r in records})
+    if topic is not None:
         others = [r for r in pool if r.label != topic]
         rare = [r for r in pool if r.label == topic]
-        keep = round(0.03 * len(others) / (1 - 0.03))
+        keep = round(THIN_SHARE * len(others) / (1 - THIN_SHARE))
         chosen = np.random.default_rng(seed).permutation(len(rare))[:keep]
         pool = others + [rare[i] for i in sorted(chosen)]
     return (
@@ -258,26 +317,31 @@ def write_sib200(folder: Path, language: str) -> tuple[Path, Path, Path]:
         rows = list(csv.DictReader(handle))
     pool = [(f"s{i}", r["text"], r["category"]) for i, r in enumerate(rows) if r["split"] != "test"]
     test = [(f"s{i}", r["text"], r["category"]) for i, r in enumerate(rows) if r["split"] == "test"]
-    taxonomy = folder / "taxonomy.csv"
-    words = SIB200_TOPICS["en" if KEYWORDS == "english" else language]
-    with taxonomy.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["name", "keywords"])
-        writer.writerows(words.items())
+    taxonomy = _write_taxonomy(folder, SIB200_TOPICS["en" if KEYWORDS == "english" else language])
     return _write_csv(folder / "pool.csv", pool), _write_csv(folder / "test.csv", test), taxonomy
 
 
+def _write_taxonomy(folder: Path, topics: dict[str, str]) -> Path:
+    taxonomy = folder / "taxonomy.csv"
+    with taxonomy.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["name", "keywords"])
+        writer.writerows(topics.items())
+    return taxonomy
+
+
 def rare_topic(name: str, topics: set[str]) -> str | None:
-    """The thinned topic of ``bbc-thin`` (science and technology) or ``bbc-thin:WORD`` (the
-    topic whose name starts with WORD); None for other corpora."""
-    if not name.startswith("bbc-thin"):
+    """The thinned topic of ``bbc-thin`` (science and technology) or ``CORPUS-thin:WORD`` (the
+    topic whose name starts with WORD, thinned to 3 % of the pool; ``sib-thin:health``); None
+    for other corpora."""
+    if "-thin" not in name:
         return None
     if ":" not in name:
         return RARE_TOPIC
     word = name.split(":", 1)[1]
     found = sorted(t for t in topics if t.startswith(word))
     if len(found) != 1:
-        raise SystemExit(f"{name}: no single BBC topic starts with {word!r}: {sorted(topics)}")
+        raise SystemExit(f"{name}: no single topic starts with {word!r}: {sorted(topics)}")
     return found[0]
 
 
@@ -399,7 +463,7 @@ def report(
     header += [f"acc @{b}" for b in budgets] + [f"macro-F1 @{b}" for b in budgets]
     if rare is not None:
         header.append(f"rare recall @100 ({topic})")
-    header += ["never hit @200", "never hit @500"]
+    header += [f"never hit @{b}" for b in NEVER_HIT_BUDGETS]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for arm, points in results.items():
@@ -417,8 +481,41 @@ def report(
         cells += [_cell(at_budget(points, b, _macro_f1)) for b in budgets]
         if rare is not None:
             cells.append(_cell(at_budget(points, 100, lambda p: _recall(p, rare)), digits=0))
-        cells += [f"{at_budget(points, b, _never_hit)[0]:.1f}" for b in (200, 500)]
+        cells += [f"{at_budget(points, b, _never_hit)[0]:.1f}" for b in NEVER_HIT_BUDGETS]
         print("| " + " | ".join(cells) + " |", flush=True)
+    if rare is not None:
+        thinned_table(topic, rare, results)
+    else:
+        topic_table(names, results)
+
+
+def thinned_table(topic: str, rare: int, results: dict) -> None:
+    """The thinned topic's recall as labels arrive (seed means), its worst fall below its
+    20-label recall, and accuracy at 20 and 100 labels."""
+    print(f"\nthinned topic {topic}: recall % at each budget (mean over runs)")
+    header = ["arm", *(f"@{b}" for b in RECALL_BUDGETS), "worst fall", "acc @20", "acc @100"]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for arm, points in results.items():
+        recall = [at_budget(points, b, lambda p: _recall(p, rare))[0] for b in RECALL_BUDGETS]
+        fall = max(recall[0] - r for r in recall[1:])
+        accuracy = [at_budget(points, b, _accuracy)[0] for b in (20, 100)]
+        cells = [arm, *(f"{100 * r:.1f}" for r in recall), f"{100 * fall:.1f}"]
+        cells += [f"{100 * a:.1f}" for a in accuracy]
+        print("| " + " | ".join(cells) + " |", flush=True)
+
+
+def topic_table(names: list[str], results: dict) -> None:
+    """Each topic's recall at 100 labels (seed means): what thinning a topic is compared with."""
+    print("\nrecall % of each topic at 100 labels (mean over runs)")
+    print("| arm | " + " | ".join(names) + " |")
+    print("|" + "---|" * (len(names) + 1))
+    for arm, points in results.items():
+        cells = [
+            f"{100 * at_budget(points, 100, lambda p, c=c: _recall(p, c))[0]:.1f}"
+            for c in range(len(names))
+        ]
+        print(f"| {arm} | " + " | ".join(cells) + " |", flush=True)
 
 
 def ratio_text(reach: int | None, base_labels: int | None) -> str:
@@ -487,9 +584,28 @@ def _never_hit(p: CurvePoint) -> float:
     return float(sum(1 for count in p.selected_counts if count == 0))
 
 
+def expand(names: list[str]) -> list[str]:
+    """``bbc-thin:*`` and ``sib-thin:*``: every topic of the corpus thinned in turn."""
+    out = []
+    for name in names:
+        if name == "bbc-thin:*":
+            out += [f"bbc-thin:{t}" for t in sorted({r.label for r in load_corpus("bbc").records})]
+        elif name == "sib-thin:*":
+            out += [f"sib-thin:{t}" for t in SIB_TOPICS]
+        else:
+            out.append(name)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpora", default="bbc,bbc-thin,reuters,reuters-names")
+    parser.add_argument(
+        "--corpora",
+        default="bbc,bbc-thin,reuters,reuters-names",
+        help="comma-separated: bbc, bbc-thin (science and technology at 3 %% of the pool), "
+        "bbc-thin:WORD, bbc-thin:* (each topic in turn), bbc-skew, reuters, reuters-names, sib "
+        "(SIB-200-en), sib-thin:WORD, sib-thin:*",
+    )
     parser.add_argument("--arms", default="random+plain,random+learner,default")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--budget", type=int, default=2000)
@@ -533,17 +649,21 @@ def main() -> None:
     splits = [int(s) for s in args.split_seeds.split(",")]
     share_embeddings()
     with tempfile.TemporaryDirectory() as tmp:
-        for name in args.corpora.split(","):
-            sib = name.startswith("sib200-") and SIB200.name.format(name.split("-", 1)[1])
-            if sib and not SIB200.with_name(sib).is_file():
-                print(f"\n## {name}: skipped, {SIB200.with_name(sib).resolve()} is absent")
-                continue
-            if name.startswith("reuters") and not REUTERS.is_file():
-                print(f"\n## {name}: skipped, {REUTERS.resolve()} is absent")
+        for name in expand(args.corpora.split(",")):
+            if name.startswith("sib200-"):
+                source = SIB200.with_name(SIB200.name.format(name.split("-", 1)[1]))
+            elif name.startswith("reuters"):
+                source = REUTERS
+            elif name.startswith("sib"):
+                source = SIB
+            else:
+                source = None
+            if source is not None and not source.is_file():
+                print(f"\n## {name}: skipped, {source.resolve()} is absent")
                 continue
             per_split, zero_shots, started = [], [], time.perf_counter()
             for split in splits:
-                folder = Path(tmp) / f"{name.replace(':', '-')}-split{split}"
+                folder = Path(tmp) / f"{name.replace(':', '-').replace('/', '-')}-split{split}"
                 folder.mkdir()
                 files = write_corpus(folder, name, split)
                 clock = time.perf_counter()

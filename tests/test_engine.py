@@ -145,3 +145,21 @@ def test_labels_outside_the_classes_are_one_clear_error(template, tmp_path):
         StreamedPool.from_workspace(ws)
     assert isinstance(error.value, ActiveLabelError)
     assert "\n" not in str(error.value)
+
+
+def test_a_live_round_stores_the_hunted_topic_as_the_reason(template, tmp_path):
+    """Every topic but one has labels: the round's hunted rows say which topic they hunt, and
+    the row the annotator sees carries the strategy's own sentence."""
+    shutil.copytree(template, tmp_path / "ws")
+    configure(tmp_path / "ws", loop={"strategy": "hunt(margin)", "random_share": 0.0})
+    ws = Workspace.open(tmp_path / "ws")
+    pool = ws.store.items("pool")
+    missing = sorted({i.gold for i in pool})[0]
+    with ws.store.transaction() as db:
+        labels = [NewLabel(i.id, i.gold, "import") for i in pool if i.gold != missing][:12]
+        ws.store.apply_labels(labels, db=db)
+    run_round(ws, OracleAnnotator(ws.store), force=True)
+    reasons = [s.reason for s in ws.store.selections(round=0)]
+    hunted = [r for r in reasons if r.startswith("Hunting topic ")]
+    assert hunted and all(r.startswith(f"Hunting topic {missing}: it has 0 labels") for r in hunted)
+    assert all(r.startswith("Picked because the model is unsure") for r in reasons[len(hunted) :])

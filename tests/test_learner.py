@@ -14,7 +14,14 @@ from activelabel.engine.training import Trainer
 from activelabel.engine.view import topic_embeddings as view_topics
 from activelabel.errors import ConfigError
 from activelabel.model import FrozenClassifier, ModelSettings, TopicDescription
-from activelabel.model.prior import labelled_set, topic_descriptions, topic_vectors, with_topics
+from activelabel.model.prior import (
+    TrainingSet,
+    kept_topic_weights,
+    labelled_set,
+    topic_descriptions,
+    topic_vectors,
+    with_topics,
+)
 from activelabel.model.pseudo_labels import (
     most_confident,
     pool_sample,
@@ -127,6 +134,38 @@ def test_topic_examples_carry_their_weight():
     assert train.y.tolist() == [0, 0, 0, 1, 2]
     assert train.weights.tolist() == [1.0, 1.0, 10.0, 10.0, 10.0]
     assert with_topics(train, np.eye(4)[1:], 0.0) is train
+
+
+def test_a_description_keeps_its_weight_while_its_topic_has_few_labels():
+    y = np.array([0] * 90 + [1] * 10)  # 100 labels, 4 topics: each labelled topic weighs 25
+    kept = kept_topic_weights(y, 4, 10.0, keep_labels=10)
+    assert kept[3] == 25.0 and kept[1] == 12.5  # none: its whole share; 10 labels: half
+    assert kept[0] == 10.0  # plenty of labels: the fixed weight, never less
+    assert kept_topic_weights(y, 4, 10.0, keep_labels=0).tolist() == [10.0] * 4
+    assert kept_topic_weights(y[:8], 4, 10.0, keep_labels=10).tolist() == [10.0] * 4
+    train = with_topics(
+        labelled_set(np.eye(4)[:2], np.array([0, 0]), 3, True), np.eye(4)[1:], kept[:3]
+    )
+    assert train.weights.tolist() == [1.0, 1.0, 10.0, 12.5, 25.0]
+
+
+@pytest.mark.parametrize(
+    ("prior", "shares", "expected"),
+    [
+        ("none", None, [0.0, 0.0, 0.0]),
+        ("balanced", None, np.log(1 / 3) - np.log([0.6, 0.3, 0.1])),
+        ("test", (0.5, 0.25, 0.25), np.log([0.5, 0.25, 0.25]) - np.log([0.6, 0.3, 0.1])),
+    ],
+)
+def test_the_prior_moves_from_the_training_mix_to_the_target(tiny_model, prior, shares, expected):
+    """Labels and descriptions weigh 4, 2, 1 per class and pseudo-labels add 2, 1, 0: a 6:3:1
+    training mix, which the bias loses for the target's."""
+    model = FrozenClassifier(3, settings(tiny_model, prior=prior, target_shares=shares))
+    train = with_topics(labelled_set(np.eye(3), np.array([0, 1, 2]), 3, False), np.eye(3), 0.0)
+    train = train.plus(np.eye(3), np.array([0, 1, 2]), 1.0)
+    train = TrainingSet(train.x, train.y, np.array([2.0, 1.0, 0.5, 2.0, 1.0, 0.5]))
+    bias = model._corrected_bias(np.zeros(3), train, np.array([0, 0, 1]))
+    assert np.allclose(bias, expected)
 
 
 def test_quotas_follow_the_predicted_shares_or_are_balanced():
@@ -250,6 +289,8 @@ def test_pseudo_labels_never_become_labels(tmp_path, small_corpus, tiny_model):
         ("pseudo_min_scale", 0.0),
         ("pseudo_min_scale", 1.5),
         ("topic_weight", -1.0),
+        ("topic_keep_labels", -1),
+        ("prior", "uniform"),
         ("topic_vectors", "names"),
         ("pseudo_weight", 0.0),
         ("pseudo_passes", 0),

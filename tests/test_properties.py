@@ -29,6 +29,7 @@ from activelabel.config import (
     CONFIG_NAME,
     DEVICE,
     MODES,
+    PRIORS,
     PSEUDO_LABELS,
     PSEUDO_SHARES,
     TOPIC_VECTORS,
@@ -241,6 +242,8 @@ OUT_OF_RANGE = {
         st.floats(max_value=-1e-9), st.just(math.inf), st.just(math.nan)
     ),
     ("model", "topic_vectors"): st.text(max_size=10).filter(lambda v: v not in TOPIC_VECTORS),
+    ("model", "topic_keep_labels"): st.integers(-(2**63), -1),
+    ("model", "prior"): st.text(max_size=10).filter(lambda v: v not in PRIORS),
     ("model", "pseudo_labels"): st.text(max_size=10).filter(lambda v: v not in PSEUDO_LABELS),
     ("model", "pseudo_shares"): st.text(max_size=10).filter(lambda v: v not in PSEUDO_SHARES),
     ("model", "pseudo_per_class"): st.integers(-(2**63), 0),

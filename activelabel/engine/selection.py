@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -14,7 +14,8 @@ from activelabel.engine.training import informed
 from activelabel.engine.view import build_view, score, scoring_needed
 from activelabel.errors import StrategyError
 from activelabel.model import TextClassifier
-from activelabel.strategies import Need, PoolView, QueryStrategy
+from activelabel.strategies import Need, PoolView, QueryStrategy, Reason
+from activelabel.strategies.random_sampling import RANDOM_REASON
 
 
 def selection_rng(seed: int, round: int) -> np.random.Generator:
@@ -37,23 +38,25 @@ def select_batch(
     rng: np.random.Generator,
     view_rows: np.ndarray | None = None,
     pool_size: int | None = None,
-) -> tuple[np.ndarray, list[str]]:
-    """Rows of the batch and the arm of each: the strategy's picks, then uniform random draws
-    from the whole pool (``random_share`` of the batch, at least one when the share is
-    positive). A random strategy is the random arm as a whole. When ``view`` covers a subsample
-    of a pool of ``pool_size`` candidates, its row ``i`` is pool row ``view_rows[i]``."""
+) -> tuple[np.ndarray, list[str], list[Reason]]:
+    """Rows of the batch, the arm of each and why each was picked: the strategy's picks (with
+    the strategy's own reasons), then uniform random draws from the whole pool
+    (``random_share`` of the batch, at least one when the share is positive). A random strategy
+    is the random arm as a whole. When ``view`` covers a subsample of a pool of ``pool_size``
+    candidates, its row ``i`` is pool row ``view_rows[i]``."""
     rows_of = np.arange(view.size) if view_rows is None else np.asarray(view_rows)
     size = view.size if pool_size is None else pool_size
     if strategy.name == "random":
         rows = np.asarray(strategy.select(view, n, rng), dtype=np.int64)
-        return rows_of[rows].astype(np.int64), ["random"] * len(rows)
+        return rows_of[rows].astype(np.int64), ["random"] * len(rows), [RANDOM_REASON] * len(rows)
     n_random = min(n, max(1, round(random_share * n))) if random_share > 0 and n > 1 else 0
-    picks = np.asarray(strategy.select(view, n - n_random, rng), dtype=np.int64)
-    active = rows_of[picks].astype(np.int64)
+    picks, reasons = strategy.select_with_reasons(view, n - n_random, rng)
+    active = rows_of[np.asarray(picks, dtype=np.int64)].astype(np.int64)
     rest = np.setdiff1d(np.arange(size), active)
     drawn = rng.permutation(rest)[:n_random]
     rows = np.concatenate([active, drawn]).astype(np.int64)
-    return rows, ["active"] * len(active) + ["random"] * len(drawn)
+    arms = ["active"] * len(active) + ["random"] * len(drawn)
+    return rows, arms, [*reasons, *[RANDOM_REASON] * len(drawn)]
 
 
 class SeenRecall:
@@ -89,6 +92,7 @@ class Pick:
     rows: np.ndarray  # candidate rows, most wanted first, then the random draws
     arms: list[str]
     scored: ScoredPool | None  # the model's scores of the candidates, where computed
+    reasons: list[Reason] = field(default_factory=list)  # why each row was picked
 
 
 def pick(
@@ -132,7 +136,7 @@ def pick(
         class_names=class_names,
         class_recall=None if seen is None else seen.recall,
     )
-    rows, arms = select_batch(
+    rows, arms, reasons = select_batch(
         view, strategy, min(n, candidates.size), random_share, rng, view_rows, candidates.size
     )
-    return Pick(rows, arms, scored)
+    return Pick(rows, arms, scored, reasons)

@@ -47,6 +47,8 @@ class Trainer:
             cache_dir=str(ws.cache_dir),  # pre-trained embeddings are computed once per text
             **(overrides or {}),
         )
+        if settings.prior == "test":
+            settings = replace(settings, target_shares=test_shares(ws))
         classifier = make_classifier(
             mode or config.model.mode,
             len(ws.class_names),
@@ -111,6 +113,16 @@ class Trainer:
             list(texts), self.phase("evaluate", len(texts)), embeddings=False
         )
         return evaluate(predicted.probabilities, gold, classifier.n_classes)
+
+
+def test_shares(ws: Workspace) -> tuple[float, ...] | None:
+    """Each class's share of the labelled test set (None without a test set)."""
+    test = ws.store.items("test")
+    if not test:
+        return None
+    index = {name: i for i, name in enumerate(ws.class_names)}
+    counts = np.bincount([index[i.gold] for i in test if i.gold in index], minlength=len(index))
+    return tuple(float(c) for c in counts / max(1, counts.sum()))
 
 
 def _training_total(classifier: TextClassifier, texts: Sequence[str]) -> int:

@@ -17,6 +17,7 @@ from activelabel.model.embedding_cache import EmbeddingCache, text_keys
 from activelabel.model.encoder import TokenCache, length_sorted_batches, load_encoder, mean_pool
 from activelabel.model.prior import (
     TrainingSet,
+    kept_topic_weights,
     labelled_set,
     topic_vectors,
     with_topics,
@@ -165,7 +166,9 @@ class FrozenClassifier(TextClassifier):
         x = encoder.encode(texts, progress)
         train = labelled_set(x, y, self.n_classes, s.class_weight == "balanced")
         if topic_x is not None:
-            train = with_topics(train, topic_x, s.topic_weight)
+            weights = kept_topic_weights(y, self.n_classes, s.topic_weight, s.topic_keep_labels)
+            train = with_topics(train, topic_x, weights)
+            summary["topic_weights"] = [round(float(w), 2) for w in weights]
         present = np.unique(train.y)
         if len(present) == 1:
             self.constant = int(present[0])
@@ -181,11 +184,31 @@ class FrozenClassifier(TextClassifier):
         head, _, classes = pseudo_label(
             train, pool_x, self._head_fitter(), settings, self.n_classes
         )
-        self.weights, self.bias = head.weights, head.bias
+        self.weights, self.bias = head.weights, self._corrected_bias(head.bias, train, classes)
         summary["pseudo_labels"] = np.bincount(classes, minlength=self.n_classes).tolist()
         summary["method"] = settings.pseudo_labels if len(classes) else "none"
         if len(classes):
             summary["pseudo_shares"] = settings.pseudo_shares
+
+    def _corrected_bias(
+        self, bias: np.ndarray, train: TrainingSet, pseudo_classes: np.ndarray
+    ) -> np.ndarray:
+        """The head's bias with its class prior moved from the mix it was trained on (weights of
+        labels, descriptions and pseudo-labels per class) to the settings' ``prior``: every
+        class equally, or the test set's mix. Classes without training mass stay as they are."""
+        s = self.settings
+        if s.prior == "none":
+            return bias
+        target = np.full(self.n_classes, 1.0 / self.n_classes)
+        if s.prior == "test" and s.target_shares is not None:
+            target = np.asarray(s.target_shares, dtype=np.float64)
+        mass = np.bincount(train.y, weights=train.weights, minlength=self.n_classes)
+        mass = mass + s.pseudo_weight * np.bincount(pseudo_classes, minlength=self.n_classes)
+        ok = (mass > 0) & (target > 0) & (bias > -1e3)
+        corrected = np.asarray(bias, dtype=np.float64).copy()
+        corrected[ok] += np.log(target[ok] / target[ok].sum()) - np.log(mass[ok] / mass[ok].sum())
+        self.training_summary["prior"] = s.prior
+        return corrected
 
     def _choose_shares(
         self,

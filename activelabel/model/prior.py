@@ -55,11 +55,34 @@ def labelled_set(x: np.ndarray, y: np.ndarray, n_classes: int, balanced: bool) -
     return TrainingSet(np.asarray(x, dtype=np.float64), y, weights)
 
 
-def with_topics(train: TrainingSet, topic_x: np.ndarray, weight: float) -> TrainingSet:
-    """``train`` plus one example per class (its description), each weighing ``weight``."""
-    if weight <= 0 or len(topic_x) == 0:
+def with_topics(train: TrainingSet, topic_x: np.ndarray, weight: float | np.ndarray) -> TrainingSet:
+    """``train`` plus one example per class (its description), weighing ``weight`` (one number,
+    or one per class)."""
+    weights = np.broadcast_to(np.asarray(weight, dtype=np.float64), (len(topic_x),))
+    if len(topic_x) == 0 or not (weights > 0).any():
         return train
-    return train.plus(np.asarray(topic_x, dtype=np.float64), np.arange(len(topic_x)), weight)
+    keep = np.flatnonzero(weights > 0)
+    return TrainingSet(
+        np.concatenate([train.x, np.asarray(topic_x, dtype=np.float64)[keep]]),
+        np.concatenate([train.y, keep.astype(np.int64)]),
+        np.concatenate([train.weights, weights[keep]]),
+    )
+
+
+def kept_topic_weights(
+    y: np.ndarray, n_classes: int, weight: float, keep_labels: int
+) -> np.ndarray:
+    """Per class, the weight of its description: ``weight``, or, while the class has few labels,
+    more: ``(labels / classes) * keep_labels / (keep_labels + labels of the class)``. With
+    class-balanced weights every labelled class weighs ``labels / classes`` in all, so a
+    description keeps about half its class's weight until the class has ``keep_labels`` labels
+    of its own, instead of fading as the other classes' labels arrive. ``keep_labels = 0``:
+    ``weight`` for every class."""
+    counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=n_classes)[:n_classes]
+    if keep_labels <= 0:
+        return np.full(n_classes, float(weight))
+    mass = len(y) / max(1, n_classes)
+    return np.maximum(float(weight), mass * keep_labels / (keep_labels + counts))
 
 
 def zero_shot(x: np.ndarray, topic_x: np.ndarray) -> np.ndarray:

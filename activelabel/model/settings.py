@@ -20,6 +20,7 @@ CLASS_WEIGHTS = ("balanced", "none")
 DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 PSEUDO_LABELS = ("self-training", "spreading", "none")
 PSEUDO_SHARES = ("predicted", "mixed", "balanced", "cv")
+PRIORS = ("none", "balanced", "test")
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,18 @@ class ModelSettings:
             "must be 0 (descriptions not used) or a positive number, e.g. 10",
         ),
     )
+    # frozen: a topic's description keeps about half its class's weight until the topic has
+    # about this many labels (0: every description weighs topic_weight)
+    topic_keep_labels: int = knob(
+        0,
+        Rule(
+            lambda v: v >= 0,
+            "must be 0 (descriptions weigh topic_weight) or a whole number of labels, e.g. 10",
+        ),
+    )
+    # frozen: the class mix the head's prior is corrected to after training: "none", "balanced"
+    # (every topic equally) or "test" (the labelled test set's mix, in target_shares)
+    prior: str = knob("none", one_of(PRIORS))
     # a topic's vector: its keywords' mean, or "prompt"; read where the taxonomy's topics become
     # a classifier's descriptions (engine.training), not by the classifiers
     topic_vectors: str = knob("keywords", one_of(TOPIC_VECTORS))
@@ -113,6 +126,7 @@ class ModelSettings:
     auto_setfit_max_labels: int = 300
     auto_finetune_min_labels: int = 800
     text_prefix: str = ""  # put before every text the encoder reads (a preset's convention)
+    target_shares: tuple[float, ...] | None = None  # filled from the test set for prior "test"
     cache_dir: str | None = None  # where pre-trained embeddings are cached on disk; None: memory
 
 

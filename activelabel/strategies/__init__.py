@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from activelabel.errors import ConfigError
 from activelabel.strategies.balance import Balanced
-from activelabel.strategies.base import Need, PoolView, QueryStrategy
+from activelabel.strategies.base import Need, PoolView, QueryStrategy, Reason
 from activelabel.strategies.cold_start import TopicSeed, ZeroShotSeed, zero_shot_probabilities
 from activelabel.strategies.coreset import GreedyCoreset
 from activelabel.strategies.diversity import (
@@ -98,6 +98,7 @@ __all__ = [
     "PredictionEntropy",
     "QueryStrategy",
     "RandomSampling",
+    "Reason",
     "Subsampled",
     "TopicSeed",
     "UncertaintySampling",

@@ -44,6 +44,13 @@ def nearest_to_centroids(embeddings: np.ndarray, n: int, rng: np.random.Generato
     """Cluster ``embeddings`` (cosine) into ``n`` groups; return the distinct row nearest each
     centroid, biggest cluster first. Needs ``1 <= n <= len(embeddings)``.
     """
+    return clustered(embeddings, n, rng)[0]
+
+
+def clustered(
+    embeddings: np.ndarray, n: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`nearest_to_centroids` and, per pick, the size of its cluster."""
     from sklearn.cluster import KMeans
     from sklearn.exceptions import ConvergenceWarning
 
@@ -58,11 +65,21 @@ def nearest_to_centroids(embeddings: np.ndarray, n: int, rng: np.random.Generato
     distances = (centers**2).sum(axis=1, keepdims=True) - 2.0 * centers @ x.T
     taken = np.zeros(len(x), dtype=bool)
     picks = []
-    for cluster in np.argsort(-sizes, kind="stable"):
+    order = np.argsort(-sizes, kind="stable")
+    for cluster in order:
         row = int(np.argmin(np.where(taken, np.inf, distances[cluster])))
         taken[row] = True
         picks.append(row)
-    return np.asarray(picks, dtype=np.int64)
+    return np.asarray(picks, dtype=np.int64), sizes[order].astype(np.int64)
+
+
+def clause(reason_text: str) -> str:
+    """A reason's sentence as a clause to join to another: no "Picked because", no full stop."""
+    text = reason_text.rstrip(".")
+    prefix = "Picked because "
+    if text.startswith(prefix):
+        return text[len(prefix) :]
+    return text[:1].lower() + text[1:]
 
 
 def kmeans_plus_plus(

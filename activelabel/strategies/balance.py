@@ -32,8 +32,8 @@ import math
 
 import numpy as np
 
-from activelabel.strategies._common import batch_size, rank_descending, unit_rows
-from activelabel.strategies.base import Need, PoolView, QueryStrategy
+from activelabel.strategies._common import batch_size, clause, rank_descending, unit_rows
+from activelabel.strategies.base import Need, PoolView, QueryStrategy, Reason, topic_name
 
 
 def class_count(pool: PoolView) -> int:
@@ -185,29 +185,53 @@ class Balanced(QueryStrategy):
         return allocate_quotas(budget, labels, target, caps), scores
 
     def select(self, pool: PoolView, n: int, rng: np.random.Generator) -> np.ndarray:
+        return self.select_with_reasons(pool, n, rng)[0]
+
+    def select_with_reasons(
+        self, pool: PoolView, n: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, list[Reason]]:
         n = batch_size(pool, n)
         if n == 0:
-            return np.empty(0, dtype=np.int64)
+            return np.empty(0, dtype=np.int64), []
         quotas, scores = self.quotas(pool, n)
+        labels = labels_per_class(pool, len(quotas))
 
         taken = np.zeros(pool.size, dtype=bool)
-        per_class: list[np.ndarray] = []
+        per_class: list[list[tuple[int, Reason]]] = []
         for c in np.argsort(-quotas, kind="stable")[: int((quotas > 0).sum())]:
             free = np.flatnonzero(~taken)
             quota = min(int(quotas[c]), len(free))
             if quota == 0:
                 break
             shortlist = free[rank_descending(scores[free, c], rng)[: self.oversample * quota]]
-            picks = shortlist[self.base.select(pool.subset(shortlist), quota, rng)]
+            picks, why = self.base.select_with_reasons(pool.subset(shortlist), quota, rng)
+            picks = shortlist[picks]
             taken[picks] = True
-            per_class.append(picks)
+            name = topic_name(pool, int(c))
+            per_class.append(
+                [
+                    (
+                        int(row),
+                        Reason(
+                            "balance",
+                            f"Picked because topic {name} has few labels ({labels[c]:.0f}) "
+                            f"and this is among its likeliest headlines; {clause(reason.text)}.",
+                            (name, *(t for t in reason.topics if t != name)),
+                        ),
+                    )
+                    for row, reason in zip(picks, why, strict=True)
+                ]
+            )
 
         chosen = _interleave(per_class)
-        if len(chosen) < n:
+        rows = np.asarray([row for row, _ in chosen], dtype=np.int64)
+        reasons = [reason for _, reason in chosen]
+        if len(rows) < n:
             rest = np.flatnonzero(~taken)
-            extra = rest[self.base.select(pool.subset(rest), n - len(chosen), rng)]
-            chosen = np.concatenate([chosen, extra])
-        return chosen.astype(np.int64)
+            extra, why = self.base.select_with_reasons(pool.subset(rest), n - len(rows), rng)
+            rows = np.concatenate([rows, rest[extra]])
+            reasons += why
+        return rows.astype(np.int64), reasons
 
     def __repr__(self) -> str:
         return (
@@ -216,8 +240,7 @@ class Balanced(QueryStrategy):
         )
 
 
-def _interleave(groups: list[np.ndarray]) -> np.ndarray:
+def _interleave(groups: list[list]) -> list:
     """First of each group, then second of each, ... (most needed group first)."""
     rounds = max((len(g) for g in groups), default=0)
-    ordered = [g[i] for i in range(rounds) for g in groups if i < len(g)]
-    return np.asarray(ordered, dtype=np.int64)
+    return [g[i] for i in range(rounds) for g in groups if i < len(g)]

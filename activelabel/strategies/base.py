@@ -23,6 +23,17 @@ class Need(StrEnum):
 
 
 @dataclass(frozen=True)
+class Reason:
+    """Why a strategy picked one row: a sentence an annotator reads, the kind of pick
+    (``"uncertain"``, ``"hunt"``, ``"balance"``, ``"cluster"``, ``"topic"``, ``"diverse"``,
+    ``"random"``, ``"picked"``) and the topics the sentence names."""
+
+    kind: str
+    text: str
+    topics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class PoolView:
     """What a strategy may look at. Row ``i`` of every pool array describes candidate ``i``.
 
@@ -71,6 +82,10 @@ class QueryStrategy(ABC):
 
     ``select`` returns distinct row indices into the pool, at most ``n`` of them and at most the
     pool size, most wanted first. An empty pool gives an empty array.
+    ``select_with_reasons`` returns the same rows (for the same ``rng`` state) and, per row, the
+    :class:`Reason` it was picked for. A strategy whose reason follows from the row alone
+    overrides :meth:`reasons`; one that decides per row while selecting (a wrapper) overrides
+    :meth:`select_with_reasons` and lets ``select`` take its rows.
     """
 
     name: str = "strategy"
@@ -79,5 +94,25 @@ class QueryStrategy(ABC):
     @abstractmethod
     def select(self, pool: PoolView, n: int, rng: np.random.Generator) -> np.ndarray: ...
 
+    def select_with_reasons(
+        self, pool: PoolView, n: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, list[Reason]]:
+        """The rows ``select`` picks and why each was picked."""
+        rows = self.select(pool, n, rng)
+        return rows, self.reasons(pool, rows)
+
+    def reasons(self, pool: PoolView, rows: np.ndarray) -> list[Reason]:
+        """Why each of ``rows`` (picked by this strategy) was picked."""
+        return [Reason("picked", f"Picked by {self.name}.") for _ in rows]
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def topic_name(pool: PoolView, topic: int) -> str:
+    """The name of class ``topic`` (``topic N`` when the view has no class names)."""
+    return pool.class_names[topic] if topic < len(pool.class_names) else f"topic {topic}"
+
+
+def percent(p: float) -> str:
+    return f"{100 * p:.0f} %"

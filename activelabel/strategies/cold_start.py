@@ -19,7 +19,7 @@ import numpy as np
 
 from activelabel.errors import StrategyError
 from activelabel.strategies._common import batch_size, rank_descending, require, unit_rows
-from activelabel.strategies.base import Need, PoolView, QueryStrategy
+from activelabel.strategies.base import Need, PoolView, QueryStrategy, Reason, topic_name
 
 
 def zero_shot_probabilities(
@@ -37,21 +37,43 @@ def zero_shot_probabilities(
     return weights / weights.sum(axis=1, keepdims=True)
 
 
+def topic_reason(pool: PoolView, topic: int, probability: float) -> Reason:
+    """Why a row close to ``topic``'s description was picked, in plain words."""
+    name = topic_name(pool, topic)
+    if not len(pool.labeled_classes):
+        text = (
+            f"First batch, before any label: a typical headline of {name}, so that every topic "
+            "gets a start."
+        )
+    else:
+        text = (
+            f"Picked because it reads like a typical headline of {name}, a topic short of labels."
+        )
+    return Reason("topic", text, (name,))
+
+
 class TopicSeed(QueryStrategy):
     """Round-robin over topics; each takes its untaken headline with the highest zero-shot
     probability. Topics with the fewest labels so far go first in every round.
     """
 
     name = "topics"
-    needs = frozenset({Need.EMBEDDINGS, Need.TOPIC_EMBEDDINGS, Need.LABELED_CLASSES})
+    needs = frozenset(
+        {Need.EMBEDDINGS, Need.TOPIC_EMBEDDINGS, Need.LABELED_CLASSES, Need.CLASS_NAMES}
+    )
 
     def __init__(self, temperature: float = 0.05) -> None:
         self.temperature = temperature
 
     def select(self, pool: PoolView, n: int, rng: np.random.Generator) -> np.ndarray:
+        return self.select_with_reasons(pool, n, rng)[0]
+
+    def select_with_reasons(
+        self, pool: PoolView, n: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, list[Reason]]:
         n = batch_size(pool, n)
         if n == 0:
-            return np.empty(0, dtype=np.int64)
+            return np.empty(0, dtype=np.int64), []
         require(pool, self.name, "embeddings", "topic_embeddings")
         scores = zero_shot_probabilities(pool.embeddings, pool.topic_embeddings, self.temperature)
         n_topics = scores.shape[1]
@@ -61,6 +83,7 @@ class TopicSeed(QueryStrategy):
         cursors = np.zeros(n_topics, dtype=np.int64)
         taken = np.zeros(pool.size, dtype=bool)
         picks: list[int] = []
+        reasons: list[Reason] = []
         while len(picks) < n:
             for topic in topic_order:
                 ranking = rankings[topic]
@@ -69,9 +92,10 @@ class TopicSeed(QueryStrategy):
                 row = int(ranking[cursors[topic]])
                 taken[row] = True
                 picks.append(row)
+                reasons.append(topic_reason(pool, int(topic), float(scores[row, topic])))
                 if len(picks) == n:
                     break
-        return np.asarray(picks, dtype=np.int64)
+        return np.asarray(picks, dtype=np.int64), reasons
 
 
 class ZeroShotSeed(QueryStrategy):
@@ -84,7 +108,17 @@ class ZeroShotSeed(QueryStrategy):
     """
 
     name = "zero-shot"
-    needs = frozenset({Need.EMBEDDINGS, Need.TOPIC_EMBEDDINGS})
+    needs = frozenset(
+        {Need.EMBEDDINGS, Need.TOPIC_EMBEDDINGS, Need.LABELED_CLASSES, Need.CLASS_NAMES}
+    )
+
+    def reasons(self, pool: PoolView, rows: np.ndarray) -> list[Reason]:
+        if not len(rows):
+            return []
+        scores = zero_shot_probabilities(
+            pool.embeddings[rows], pool.topic_embeddings, self.temperature
+        )
+        return [topic_reason(pool, int(row.argmax()), float(row.max())) for row in scores]
 
     def __init__(self, temperature: float = 0.05, confident: float = 0.5) -> None:
         self.temperature = temperature

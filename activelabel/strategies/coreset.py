@@ -14,7 +14,7 @@ import numpy as np
 
 from activelabel.errors import StrategyError
 from activelabel.strategies._common import batch_size, require
-from activelabel.strategies.base import Need, PoolView, QueryStrategy
+from activelabel.strategies.base import Need, PoolView, QueryStrategy, Reason
 
 
 class IndexDataset:
@@ -105,3 +105,10 @@ class GreedyCoreset(QueryStrategy):
                 pbar=None,
             )
         return np.concatenate([first, np.asarray(picks, dtype=np.int64)])
+
+    def reasons(self, pool: PoolView, rows: np.ndarray) -> list[Reason]:
+        text = (
+            "Picked because it is unlike the headlines labelled so far (the farthest from "
+            "them and from this batch's earlier picks)."
+        )
+        return [Reason("diverse", text) for _ in rows]

@@ -12,11 +12,12 @@ import numpy as np
 
 from activelabel.strategies._common import (
     batch_size,
+    clause,
+    clustered,
     kmeans_plus_plus,
-    nearest_to_centroids,
     require,
 )
-from activelabel.strategies.base import Need, PoolView, QueryStrategy
+from activelabel.strategies.base import Need, PoolView, QueryStrategy, Reason, percent, topic_name
 
 
 class EmbeddingKMeans(QueryStrategy):
@@ -27,16 +28,32 @@ class EmbeddingKMeans(QueryStrategy):
     """
 
     name = "kmeans"
-    needs = frozenset({Need.EMBEDDINGS})
+    needs = frozenset({Need.EMBEDDINGS, Need.LABELED_CLASSES})
 
     def select(self, pool: PoolView, n: int, rng: np.random.Generator) -> np.ndarray:
+        return self.select_with_reasons(pool, n, rng)[0]
+
+    def select_with_reasons(
+        self, pool: PoolView, n: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, list[Reason]]:
         n = batch_size(pool, n)
         if n == 0:
-            return np.empty(0, dtype=np.int64)
+            return np.empty(0, dtype=np.int64), []
         require(pool, self.name, "embeddings")
         if n == pool.size:
-            return rng.permutation(n).astype(np.int64)
-        return nearest_to_centroids(pool.embeddings, n, rng)
+            rows = rng.permutation(n).astype(np.int64)
+            return rows, [Reason("cluster", "Picked because the pool has no more headlines.")] * n
+        rows, sizes = clustered(pool.embeddings, n, rng)
+        first = "First batch: spread" if not len(pool.labeled_classes) else "Picked to spread"
+        reasons = [
+            Reason(
+                "cluster",
+                f"{first} over the kinds of headlines in the pool: the most typical of group "
+                f"{k + 1} of {n} ({size} headlines alike).",
+            )
+            for k, size in enumerate(sizes)
+        ]
+        return rows, reasons
 
 
 class Diversified(QueryStrategy):
@@ -53,13 +70,30 @@ class Diversified(QueryStrategy):
         self.needs = base.needs | {Need.EMBEDDINGS}
 
     def select(self, pool: PoolView, n: int, rng: np.random.Generator) -> np.ndarray:
+        return self.select_with_reasons(pool, n, rng)[0]
+
+    def select_with_reasons(
+        self, pool: PoolView, n: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, list[Reason]]:
         n = batch_size(pool, n)
-        shortlist = self.base.select(pool, min(pool.size, self.factor * n), rng)
+        shortlist, why = self.base.select_with_reasons(pool, min(pool.size, self.factor * n), rng)
         if len(shortlist) <= n:
-            return shortlist[:n]
+            return shortlist[:n], why[:n]
         require(pool, self.name, "embeddings")
-        picks = nearest_to_centroids(pool.embeddings[shortlist], n, rng)
-        return shortlist[np.sort(picks)]
+        picks, sizes = clustered(pool.embeddings[shortlist], n, rng)
+        group = {int(row): k for k, row in enumerate(picks)}
+        order = np.sort(picks)
+        reasons = [
+            Reason(
+                why[row].kind,
+                f"Picked because {clause(why[row].text)}, and unlike the others in this batch "
+                f"(group {group[int(row)] + 1} of {n} among the {len(shortlist)} it wanted "
+                f"most, {sizes[group[int(row)]]} alike).",
+                why[row].topics,
+            )
+            for row in order
+        ]
+        return shortlist[order], reasons
 
     def __repr__(self) -> str:
         return f"Diversified({self.base!r}, factor={self.factor})"
@@ -84,7 +118,23 @@ class BADGE(QueryStrategy):
     """
 
     name = "badge"
-    needs = frozenset({Need.PROBABILITIES, Need.EMBEDDINGS})
+    needs = frozenset({Need.PROBABILITIES, Need.EMBEDDINGS, Need.CLASS_NAMES})
+
+    def reasons(self, pool: PoolView, rows: np.ndarray) -> list[Reason]:
+        p = np.asarray(pool.probabilities, dtype=np.float64)
+        out = []
+        for row in rows:
+            top = int(np.argmax(p[row]))
+            name = topic_name(pool, top)
+            out.append(
+                Reason(
+                    "diverse",
+                    f"Picked because the model is unsure of it (it leans to {name}, "
+                    f"{percent(p[row, top])}) in a way unlike the others in this batch.",
+                    (name,),
+                )
+            )
+        return out
 
     def select(self, pool: PoolView, n: int, rng: np.random.Generator) -> np.ndarray:
         n = batch_size(pool, n)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from activelabel.strategies._common import batch_size
-from activelabel.strategies.base import Need, PoolView, QueryStrategy
+from activelabel.strategies.base import Need, PoolView, QueryStrategy, Reason
+
+RANDOM_REASON = Reason(
+    "random", "Picked at random: the baseline that shows what active learning gains."
+)
 
 
 class RandomSampling(QueryStrategy):
@@ -21,3 +25,6 @@ class RandomSampling(QueryStrategy):
     def select(self, pool: PoolView, n: int, rng: np.random.Generator) -> np.ndarray:
         n = batch_size(pool, n)
         return rng.permutation(pool.size)[:n].astype(np.int64)
+
+    def reasons(self, pool: PoolView, rows: np.ndarray) -> list[Reason]:
+        return [RANDOM_REASON for _ in rows]

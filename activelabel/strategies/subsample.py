@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from activelabel.strategies._common import batch_size
-from activelabel.strategies.base import PoolView, QueryStrategy
+from activelabel.strategies.base import PoolView, QueryStrategy, Reason
 
 
 class Subsampled(QueryStrategy):
@@ -22,12 +22,18 @@ class Subsampled(QueryStrategy):
         self.needs = base.needs
 
     def select(self, pool: PoolView, n: int, rng: np.random.Generator) -> np.ndarray:
+        return self.select_with_reasons(pool, n, rng)[0]
+
+    def select_with_reasons(
+        self, pool: PoolView, n: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, list[Reason]]:
         n = batch_size(pool, n)
         draw = max(self.size, n)
         if pool.size <= draw:
-            return self.base.select(pool, n, rng)
+            return self.base.select_with_reasons(pool, n, rng)
         rows = np.sort(rng.choice(pool.size, size=draw, replace=False))
-        return rows[self.base.select(pool.subset(rows), n, rng)].astype(np.int64)
+        picks, reasons = self.base.select_with_reasons(pool.subset(rows), n, rng)
+        return rows[picks].astype(np.int64), reasons
 
     def __repr__(self) -> str:
         return f"Subsampled({self.base!r}, size={self.size})"

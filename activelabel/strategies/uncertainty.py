@@ -13,13 +13,13 @@ from abc import abstractmethod
 import numpy as np
 
 from activelabel.strategies._common import batch_size, rank_descending, require
-from activelabel.strategies.base import Need, PoolView, QueryStrategy
+from activelabel.strategies.base import Need, PoolView, QueryStrategy, Reason, topic_name
 
 
 class UncertaintySampling(QueryStrategy):
     """Rank candidates by an uncertainty score of their predicted probabilities."""
 
-    needs = frozenset({Need.PROBABILITIES})
+    needs = frozenset({Need.PROBABILITIES, Need.CLASS_NAMES})
 
     @abstractmethod
     def uncertainty(self, probabilities: np.ndarray) -> np.ndarray:
@@ -32,6 +32,23 @@ class UncertaintySampling(QueryStrategy):
         require(pool, self.name, "probabilities")
         scores = self.uncertainty(np.asarray(pool.probabilities, dtype=np.float64))
         return rank_descending(scores, rng)[:n]
+
+    def reasons(self, pool: PoolView, rows: np.ndarray) -> list[Reason]:
+        return [self.reason(pool, int(row)) for row in rows]
+
+    def reason(self, pool: PoolView, row: int) -> Reason:
+        """The two topics the model hesitates between for ``row`` (no figures: the page shows
+        the guess with its calibrated confidence beside this line)."""
+        p = np.asarray(pool.probabilities[row], dtype=np.float64)
+        if len(p) < 2:
+            return Reason("uncertain", f"Picked by {self.name}.")
+        first, second = (int(c) for c in np.argsort(-p, kind="stable")[:2])
+        a, b = topic_name(pool, first), topic_name(pool, second)
+        return Reason(
+            "uncertain",
+            f"Picked because the model is unsure between {a} and {b}.",
+            (a, b),
+        )
 
 
 class LeastConfidence(UncertaintySampling):

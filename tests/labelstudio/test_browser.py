@@ -102,7 +102,7 @@ def test_labelling_page_shows_headline_topics_and_prediction(
     assert predicted in topic_names
     why = (
         "Picked because the model is unsure between disaster, accident and emergency incident "
-        "(81 %) and weather (9 %)."
+        "and weather."
     )
     batch = [
         PushItem(1, headline, 0, predicted, 0.81, "active", why),
@@ -204,8 +204,8 @@ def test_task_from_round_0_opens_with_round_1_guess_selected(
     # round 1: a new pick, and the round-0 task still waiting gets round 1's guess
     push_batch(client, pid, [PushItem(3, "Heat wave grips the south", 1, topic_names[16], 0.7)])
     why = (
-        f"Sent in round 0. Picked because the model is unsure between {newest_guess} (41 %) "
-        f"and {first_guess} (30 %)."
+        f"Sent in round 0. Picked because the model is unsure between {newest_guess} "
+        f"and {first_guess}."
     )
     refreshed = refresh_predictions(
         client,

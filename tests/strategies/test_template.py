@@ -68,6 +68,17 @@ def test_contract(strategy: QueryStrategy) -> None:
     assert_valid(select(strategy, pool, -3), pool.size, 0)
 
 
+def test_reasons(strategy: QueryStrategy) -> None:
+    pool, _ = clustered_pool([12, 10, 8, 4])
+    for n in (7, 0, pool.size):
+        rows, reasons = strategy.select_with_reasons(pool, n, np.random.default_rng(0))
+        assert np.array_equal(rows, select(strategy, pool, n)), "the rows select picks"
+        assert len(reasons) == len(rows)
+        assert all(r.kind and r.text and r.text.endswith(".") for r in reasons)
+        assert all(name in pool.class_names for r in reasons for name in r.topics)
+        assert all(name in r.text for r in reasons for name in r.topics)
+
+
 def test_empty_pool(strategy: QueryStrategy) -> None:
     pool, _ = clustered_pool([3, 3, 3])
     empty = pool.subset(np.empty(0, dtype=np.int64))

@@ -21,7 +21,7 @@ def only(pool: PoolView, *fields: str) -> PoolView:
 def test_zero_shot_covers_every_topic_evenly_from_what_it_declares():
     pool, truth = clustered_pool([40, 30, 20, 10], dim=16, spread=0.2)
     strategy = make_strategy("zero-shot")
-    assert strategy.needs == {"embeddings", "topic_embeddings"}
+    assert strategy.needs == {"embeddings", "topic_embeddings", "labeled_classes", "class_names"}
     picks = strategy.select(only(pool, *strategy.needs), 8, np.random.default_rng(0))
     assert np.bincount(truth[picks], minlength=4).tolist() == [2, 2, 2, 2]
     assert truth[picks[:4]].tolist() != [0, 0, 0, 0], "topics are interleaved"
@@ -88,3 +88,23 @@ def test_hunt_asks_no_more_of_a_topic_than_the_model_expects_in_the_pool():
     assert Hunted(make_strategy("margin"), share=1.0).short_topics(pool) == [(2, 1)]
     one = replace(pool, labeled_classes=np.array([0] * 10 + [1] * 10 + [2]))
     assert Hunted(make_strategy("margin"), share=1.0).short_topics(one) == [(2, 1)]  # few: 2
+
+
+def test_hunt_on_evidence_hunts_a_topic_the_model_misses_and_asks_base_within_it():
+    pool, truth = clustered_pool([30, 30, 30], spread=0.2, n_labeled=0)
+    pool = replace(
+        pool,
+        labeled_classes=np.array([0] * 5 + [1] * 5 + [2] * 5),
+        class_recall=np.array([0.9, 0.3, np.nan]),
+    )
+    assert Hunted(make_strategy("margin")).short_topics(pool) == []  # labels enough
+    hunt = Hunted(make_strategy("margin"), recall_floor=0.5, within_base=True)
+    assert hunt.short_topics(pool) == [(1, 1)]  # recall 30 %: one slot; unknown: none
+    rows, reasons = hunt.select_with_reasons(pool, 6, np.random.default_rng(0))
+    assert reasons[0].kind == "hunt" and reasons[0].topics == ("topic1",)
+    assert "found only 30 %" in reasons[0].text and "unsure between" in reasons[0].text
+    likeliest = np.argsort(-pool.probabilities[:, 1], kind="stable")[:5]
+    assert rows[0] in likeliest
+    p = pool.probabilities[likeliest]
+    top_two = np.sort(p, axis=1)[:, -2:]
+    assert rows[0] == likeliest[np.argmin(top_two[:, 1] - top_two[:, 0])]  # margin's choice
