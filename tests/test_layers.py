@@ -1,5 +1,6 @@
 """The light commands stay light: the command line with every sub-command registered, and
-``status`` on a workspace with rounds, never load torch, transformers, scikit-learn or Ray.
+``status`` and ``report`` on a workspace with rounds, never load torch, transformers,
+scikit-learn or Ray.
 
 Each check runs in a fresh interpreter, since this test process has loaded them already.
 """
@@ -47,8 +48,9 @@ def test_config_loads_no_heavy_module():
     assert loaded_after("import activelabel.config, activelabel.workspace") == []
 
 
-def test_status_and_its_imports_load_no_heavy_module(tmp_path, small_corpus, tiny_model):
+def test_status_and_report_load_no_heavy_module(tmp_path, small_corpus, tiny_model):
     ws = init_workspace(tmp_path / "w", small_corpus, tiny_model, "--batch-size", 8)
     assert run("round", ws, "--rounds", "2").exit_code == 0
     assert loaded_after("import activelabel.cli.status_cmd, activelabel.stopping") == []
     assert loaded_after(command("status", ws)) == []
+    assert loaded_after(command("report", ws)) == []
