@@ -14,7 +14,6 @@ folds (5) and bins (15) are fixed. Corpora: BBC headlines (built in),
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 from pathlib import Path
@@ -27,24 +26,11 @@ CORPORA = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora"
 def load(name: str):
     """(pool texts, pool y, test texts, test y, class names, topic descriptions), or None."""
     from benchmarks.bench_learners import load as load_learners_corpus
+    from benchmarks.bench_learners import load_sib200_en
 
     if name in ("bbc", "reuters"):
         return load_learners_corpus(name)
-    path = CORPORA / "sib200-en.csv"
-    if not path.is_file():
-        return None
-    with path.open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    names = sorted({r["category"] for r in rows})
-    pool = [r for r in rows if r["split"] != "test"]
-    test = [r for r in rows if r["split"] == "test"]
-
-    def arrays(part):
-        return [r["text"] for r in part], np.array([names.index(r["category"]) for r in part])
-
-    pool_x, pool_y = arrays(pool)
-    test_x, test_y = arrays(test)
-    return pool_x, pool_y, test_x, test_y, names, [f"{n}: {n}" for n in names]
+    return load_sib200_en(lambda n: f"{n}: {n}")
 
 
 def cell(classifier, data, rows: np.ndarray, seed: int) -> dict:

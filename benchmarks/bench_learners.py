@@ -88,6 +88,26 @@ def load(name: str):
     )
 
 
+def load_sib200_en(describe):
+    """SIB-200-en with its own split (pool = train + dev, test = test) in the form of
+    :func:`load`, each topic described by ``describe(name)``; None if the file is absent."""
+    import csv
+
+    path = REUTERS.parent / "sib200-en.csv"
+    if not path.is_file():
+        return None
+    with path.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    names = sorted({r["category"] for r in rows})
+
+    def arrays(part):
+        return [r["text"] for r in part], np.array([names.index(r["category"]) for r in part])
+
+    pool_x, pool_y = arrays([r for r in rows if r["split"] != "test"])
+    test_x, test_y = arrays([r for r in rows if r["split"] == "test"])
+    return pool_x, pool_y, test_x, test_y, names, [describe(n) for n in names]
+
+
 def run_cell(classifier, data, rows: np.ndarray) -> dict:
     from activelabel.evaluation import evaluate
 

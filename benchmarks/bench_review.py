@@ -21,7 +21,6 @@ Cells are appended to ``--out`` as they finish; a rerun skips finished cells.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
@@ -41,25 +40,11 @@ FOLDS = 5
 def load(name: str):
     """(pool texts, pool y, test texts, test y, class names, topic descriptions), or None."""
     from bench_learners import load as load_learners
+    from bench_learners import load_sib200_en
 
     if name in ("bbc", "reuters"):
         return load_learners(name)
-    path = SHARED / "sib200-en.csv"
-    if not path.is_file():
-        return None
-    with path.open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    names = sorted({r["category"] for r in rows})
-    pool = [r for r in rows if r["split"] != "test"]
-    test = [r for r in rows if r["split"] == "test"]
-    return (
-        [r["text"] for r in pool],
-        np.array([names.index(r["category"]) for r in pool]),
-        [r["text"] for r in test],
-        np.array([names.index(r["category"]) for r in test]),
-        names,
-        [f"{n}: texts about {n}" for n in names],
-    )
+    return load_sib200_en(lambda n: f"{n}: texts about {n}")
 
 
 def confusable(probabilities: np.ndarray, test_y: np.ndarray, n_classes: int) -> np.ndarray:
