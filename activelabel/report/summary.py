@@ -139,15 +139,8 @@ class Curve:
         return float(self.mean[-1])
 
 
-def curve(points: Sequence[CurvePoint], run: str, mode: str, metric: str = "accuracy") -> Curve:
-    """The seed-mean curve of ``metric`` ("accuracy", "macro_f1", "eval_loss") of a run."""
-    seeds = by_seed(select(points, run=run, mode=mode))
-    if not seeds:
-        raise ReportError(f"no points for run {run!r} in mode {mode!r}")
-    values: dict[int, list[float]] = {}
-    for pts in seeds.values():
-        for p in pts:
-            values.setdefault(p.n_labels, []).append(metric_value(p, metric))
+def _curve_of(values: dict[int, list[float]], run: str, mode: str, metric: str) -> Curve:
+    """The curve of per-label-count values over seeds: mean, sd, min, max and seed count."""
     xs = np.array(sorted(values), dtype=float)
     stats = [np.asarray(values[int(x)], dtype=float) for x in xs]
     return Curve(
@@ -161,6 +154,18 @@ def curve(points: Sequence[CurvePoint], run: str, mode: str, metric: str = "accu
         hi=np.array([v.max() for v in stats]),
         n_seeds=np.array([v.size for v in stats]),
     )
+
+
+def curve(points: Sequence[CurvePoint], run: str, mode: str, metric: str = "accuracy") -> Curve:
+    """The seed-mean curve of ``metric`` ("accuracy", "macro_f1", "eval_loss") of a run."""
+    seeds = by_seed(select(points, run=run, mode=mode))
+    if not seeds:
+        raise ReportError(f"no points for run {run!r} in mode {mode!r}")
+    values: dict[int, list[float]] = {}
+    for pts in seeds.values():
+        for p in pts:
+            values.setdefault(p.n_labels, []).append(metric_value(p, metric))
+    return _curve_of(values, run, mode, metric)
 
 
 def normalised_auc(x: Sequence[float], y: Sequence[float], lo: float, hi: float) -> float:
@@ -263,19 +268,7 @@ def difference_curve(
                 values.setdefault(p.n_labels, []).append(diff)
     if not values:
         return None
-    xs = np.array(sorted(values), dtype=float)
-    stats = [np.asarray(values[int(x)], dtype=float) for x in xs]
-    return Curve(
-        run=run,
-        mode=mode,
-        metric=f"{metric} - {baseline}",
-        n_labels=xs,
-        mean=np.array([v.mean() for v in stats]),
-        sd=np.array([v.std(ddof=1) if v.size > 1 else 0.0 for v in stats]),
-        lo=np.array([v.min() for v in stats]),
-        hi=np.array([v.max() for v in stats]),
-        n_seeds=np.array([v.size for v in stats]),
-    )
+    return _curve_of(values, run, mode, f"{metric} - {baseline}")
 
 
 def accuracy_table(
@@ -319,19 +312,7 @@ def recall_curve(points: Sequence[CurvePoint], run: str, mode: str, cls: int) ->
                 values.setdefault(p.n_labels, []).append(recall)
     if not values:
         return None
-    xs = np.array(sorted(values), dtype=float)
-    stats = [np.asarray(values[int(x)], dtype=float) for x in xs]
-    return Curve(
-        run=run,
-        mode=mode,
-        metric=f"recall[{cls}]",
-        n_labels=xs,
-        mean=np.array([v.mean() for v in stats]),
-        sd=np.array([v.std(ddof=1) if v.size > 1 else 0.0 for v in stats]),
-        lo=np.array([v.min() for v in stats]),
-        hi=np.array([v.max() for v in stats]),
-        n_seeds=np.array([v.size for v in stats]),
-    )
+    return _curve_of(values, run, mode, f"recall[{cls}]")
 
 
 def final_points(points: Sequence[CurvePoint], run: str, mode: str) -> list[CurvePoint]:
