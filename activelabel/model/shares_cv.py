@@ -31,18 +31,25 @@ class SharesChoice:
     folds: int
 
 
-def folds_of(y: np.ndarray, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Stratified folds of the labels; none unless at least two classes have a label in every
-    fold (so every training fold holds two classes or more)."""
+def stratified_folds(y: np.ndarray, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``k`` stratified, seeded folds of the labels as (train rows, held-out rows); a topic with
+    fewer than ``k`` labels is spread as far as it goes."""
     from sklearn.model_selection import StratifiedKFold
 
     y = np.asarray(y, dtype=np.int64)
-    if k < 2 or len(y) == 0 or (np.bincount(y) >= k).sum() < 2:
-        return []
     splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     with warnings.catch_warnings():  # "the least populated class has only n members"
         warnings.simplefilter("ignore", UserWarning)
         return list(splitter.split(np.zeros(len(y)), y))
+
+
+def folds_of(y: np.ndarray, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified folds of the labels; none unless at least two classes have a label in every
+    fold (so every training fold holds two classes or more)."""
+    y = np.asarray(y, dtype=np.int64)
+    if k < 2 or len(y) == 0 or (np.bincount(y) >= k).sum() < 2:
+        return []
+    return stratified_folds(y, k, seed)
 
 
 def choose_shares(

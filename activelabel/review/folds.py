@@ -4,7 +4,6 @@ model that never saw it."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -45,15 +44,11 @@ def check_folds(y: np.ndarray, class_names: Sequence[str], folds: int) -> None:
 
 def fold_of(y: np.ndarray, folds: int, seed: int) -> np.ndarray:
     """The fold (0..folds-1) of every label: stratified by topic, seeded."""
-    from sklearn.model_selection import StratifiedKFold
+    from activelabel.model.shares_cv import stratified_folds
 
-    y = np.asarray(y, dtype=np.int64)
     assignment = np.zeros(len(y), dtype=np.int64)
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    with warnings.catch_warnings():  # topics with fewer labels than folds: allowed, see check
-        warnings.simplefilter("ignore", UserWarning)
-        for k, (_, held) in enumerate(splitter.split(np.zeros(len(y)), y)):
-            assignment[held] = k
+    for k, (_, held) in enumerate(stratified_folds(y, folds, seed)):
+        assignment[held] = k
     return assignment
 
 
