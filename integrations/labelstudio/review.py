@@ -21,6 +21,7 @@ from .errors import LabelStudioError
 from .project import CHOICES_NAME, GUESS_KEY, TEXT_NAME, WHY_KEY
 from .pull import _export_annotated, _user_emails, parse_annotation
 from .resolve import Annotation, resolve_item
+from .tasks import iter_tasks
 
 __all__ = [
     "KIND_KEY",
@@ -42,7 +43,6 @@ REVIEW_KEY = "activelabel_review"
 KIND_KEY = "kind"
 REVIEW_KIND = "review"
 VIEW_TITLE = "Label review"
-PAGE_SIZE = 1000
 
 
 @dataclass(frozen=True)
@@ -105,29 +105,12 @@ def review_payload(item: ReviewPush, model_version: str) -> dict[str, Any]:
 def _review_tasks(client: LabelStudio, project_id: int) -> list[tuple[int, dict, int]]:
     """(task id, data, annotations) of every review task of the project."""
     found: list[tuple[int, dict, int]] = []
-    page = 1
-    while True:
-        pager = call(
-            client,
-            f"listing the review tasks of project {project_id}",
-            lambda page=page: client.tasks.list(
-                project=project_id,
-                page=page,
-                page_size=PAGE_SIZE,
-                fields="task_only",
-                include="id,data,total_annotations,cancelled_annotations",
-            ),
-            read=True,
-        )
-        items = pager.items or []
-        for task in items:
-            data = task.data if isinstance(task.data, dict) else {}
-            if data.get(KIND_KEY) == REVIEW_KIND and isinstance(data.get(REVIEW_KEY), int):
-                done = int(task.total_annotations or 0) + int(task.cancelled_annotations or 0)
-                found.append((int(task.id), data, done))
-        if len(items) < PAGE_SIZE:
-            return found
-        page += 1
+    for task in iter_tasks(client, project_id):
+        data = task.data if isinstance(task.data, dict) else {}
+        if data.get(KIND_KEY) == REVIEW_KIND and isinstance(data.get(REVIEW_KEY), int):
+            done = int(task.total_annotations or 0) + int(task.cancelled_annotations or 0)
+            found.append((int(task.id), data, done))
+    return found
 
 
 def _model_version(client: LabelStudio, project_id: int, batch: int) -> str:

@@ -7,7 +7,7 @@ is made idempotent and how annotations are mapped back to items.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ __all__ = [
     "PAGE_SIZE",
     "task_payload",
     "item_id_from_data",
+    "iter_tasks",
     "list_tasks",
     "existing_task_ids",
     "push_batch",
@@ -169,10 +170,10 @@ def item_id_from_data(data: Any) -> int | None:
     return None
 
 
-def list_tasks(client: LabelStudio, project_id: int, page_size: int = PAGE_SIZE) -> list[TaskRef]:
-    """Every task of the project: id, item id and annotation counts (no annotation bodies)."""
-    refs: list[TaskRef] = []
-    page = 1
+def iter_tasks(client: LabelStudio, project_id: int, page_size: int = PAGE_SIZE) -> Iterator[Any]:
+    """Every task of the project, page by page: id, data and annotation counts (no annotation
+    bodies)."""
+    page, seen = 1, 0
     while True:
         try:
             pager = call(
@@ -190,21 +191,27 @@ def list_tasks(client: LabelStudio, project_id: int, page_size: int = PAGE_SIZE)
         except LabelStudioNotFoundError:
             if page == 1:
                 raise
-            return refs  # tasks were deleted while listing: the last page went away
+            return  # tasks were deleted while listing: the last page went away
         items = pager.items or []
-        for task in items:
-            refs.append(
-                TaskRef(
-                    task_id=int(task.id),
-                    item_id=item_id_from_data(task.data),
-                    total_annotations=int(task.total_annotations or 0),
-                    cancelled_annotations=int(task.cancelled_annotations or 0),
-                )
-            )
+        yield from items
+        seen += len(items)
         total = getattr(pager.response, "total", None)
-        if not items or len(items) < page_size or (total is not None and len(refs) >= total):
-            return refs
+        if not items or len(items) < page_size or (total is not None and seen >= total):
+            return
         page += 1
+
+
+def list_tasks(client: LabelStudio, project_id: int, page_size: int = PAGE_SIZE) -> list[TaskRef]:
+    """Every task of the project: id, item id and annotation counts (no annotation bodies)."""
+    return [
+        TaskRef(
+            task_id=int(task.id),
+            item_id=item_id_from_data(task.data),
+            total_annotations=int(task.total_annotations or 0),
+            cancelled_annotations=int(task.cancelled_annotations or 0),
+        )
+        for task in iter_tasks(client, project_id, page_size)
+    ]
 
 
 def existing_task_ids(client: LabelStudio, project_id: int) -> dict[int, int]:
