@@ -16,7 +16,7 @@ from activelabel.annotators.registry import ANNOTATORS
 from activelabel.errors import ConfigError
 from activelabel.model.names import MODE_NAMES as MODES  # noqa: F401  (offered by the CLI)
 from activelabel.model.names import TOPIC_VECTORS  # noqa: F401
-from activelabel.model.presets import text_prefix
+from activelabel.model.presets import centres_embeddings, text_prefix
 from activelabel.model.settings import (  # noqa: F401  (the values a [model] key may take)
     CLASS_WEIGHTS,
     DEVICE,
@@ -125,6 +125,7 @@ class Config:
             model_path,
             **{k: getattr(self.model, k) for k in file_knobs()},
             text_prefix=text_prefix(self.model.name),
+            centre_embeddings=centres_embeddings(self.model.name),
         )
 
     def validate(self, where: str = CONFIG_NAME, flags: dict[str, str] | None = None) -> Config:

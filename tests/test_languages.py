@@ -99,6 +99,40 @@ def test_presets_and_their_conventions():
     config = Config(model=ModelConfig(name="multilingual"))
     assert config.model_settings("/any/folder").text_prefix == "query: "
     assert Config().model_settings("/any/folder").text_prefix == ""
+    assert config.model_settings("/any/folder").centre_embeddings
+    assert not Config().model_settings("/any/folder").centre_embeddings
+
+
+def test_centred_embeddings_are_the_corpus_mean_removed(tmp_path):
+    """A centring preset's embeddings are the encoder's minus the mean over the prepared corpus,
+    unit length again: the same for a text whichever call encodes it, the disk cache keeps the
+    encoder's own vectors, and the topic vectors live in the same centred space."""
+    from activelabel.model import ModelSettings, make_classifier
+    from activelabel.testing import tiny_bert
+
+    folder = tiny_bert(tmp_path / "tiny")
+    corpus = [f"Headline number {i} about {w}" for i, w in enumerate(["rain", "votes"] * 20)]
+    common = dict(mode="frozen", pseudo_labels="none", cache_dir=str(tmp_path / "cache"))
+    raw = make_classifier("frozen", 2, ModelSettings(folder, **common), topics=["rain", "votes"])
+    centred = make_classifier(
+        "frozen",
+        2,
+        ModelSettings(folder, centre_embeddings=True, **common),
+        topics=["rain", "votes"],
+    )
+    raw.prepare(corpus)
+    centred.prepare(corpus)
+    x = raw.predict(corpus).embeddings.astype(np.float64)
+    mean = x.mean(axis=0)
+    expected = (x - mean) / np.linalg.norm(x - mean, axis=1, keepdims=True)
+    got = centred.predict(corpus[5:9]).embeddings  # a later call on a few texts: same centre
+    assert np.allclose(got, expected[5:9], atol=1e-5)
+    assert np.allclose(centred.predict(corpus).embeddings.mean(axis=0), 0, atol=0.05)
+    assert np.allclose(raw.predict(corpus[:3]).embeddings, x[:3])  # the cache is untouched
+    centred.fit([], np.empty(0, dtype=np.int64))
+    topic = centred.encoder().encode(["rain"])[0]
+    assert np.isclose(np.linalg.norm(topic), 1.0, atol=1e-5)
+    assert not np.allclose(topic, raw.encoder().encode(["rain"])[0])
 
 
 def test_the_prefix_reaches_the_encoder(tmp_path):

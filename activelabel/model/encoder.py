@@ -147,6 +147,12 @@ class TokenCache:
             self._ids.update(zip(missing, encoded["input_ids"], strict=True))
         return [self._ids[t] for t in texts]
 
+    @property
+    def texts(self) -> list[str]:
+        """The texts tokenised and kept so far (the corpus a classifier was prepared on), in
+        the order first seen."""
+        return list(self._ids)
+
     def batch(self, ids: Sequence[list[int]], device: torch.device) -> dict[str, torch.Tensor]:
         width = max(len(i) for i in ids)
         pad = self.tokenizer.pad_token_id or 0

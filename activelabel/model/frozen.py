@@ -26,11 +26,20 @@ from activelabel.model.prior import (
 from activelabel.model.pseudo_labels import pool_sample, pseudo_label
 from activelabel.model.settings import ModelSettings
 from activelabel.model.shares_cv import choose_shares
+from activelabel.strategies._common import unit_rows
+
+
+CENTRE_SAMPLE = 5000  # most texts whose mean embedding is the centre
 
 
 class FrozenEncoder:
     """Sentence embeddings of the pre-trained encoder, computed once per text: kept in memory,
-    or, when the settings name a ``cache_dir``, on disk for every later round."""
+    or, when the settings name a ``cache_dir``, on disk for every later round.
+
+    With ``centre_embeddings`` (a preset's convention) every embedding is returned minus the
+    centre, the mean embedding of the corpus the classifier was prepared on (a seeded sample of
+    at most ``CENTRE_SAMPLE`` texts), and scaled to unit length again. The cache keeps the
+    encoder's own vectors."""
 
     def __init__(self, settings: ModelSettings, tokens: TokenCache, device: torch.device):
         self.settings = settings
@@ -39,6 +48,7 @@ class FrozenEncoder:
         self.model = load_encoder(settings.model_path).eval()  # moved to the device when used
         self._on_device = device.type == "cpu"
         self.cache: dict[str, np.ndarray] = {}
+        self.centre: np.ndarray | None = None
         self.disk: EmbeddingCache | None = None
         if settings.cache_dir:
             self.disk = EmbeddingCache.for_model(
@@ -50,6 +60,20 @@ class FrozenEncoder:
             )
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        vectors = self._encoded(texts, progress)
+        if not self.settings.centre_embeddings or not len(vectors):
+            return vectors
+        if self.centre is None:
+            self.centre = self._corpus_mean(texts)
+        return unit_rows(vectors - self.centre).astype(np.float32)
+
+    def _corpus_mean(self, texts: Sequence[str]) -> np.ndarray:
+        """The mean embedding of the prepared corpus (of ``texts`` when nothing was prepared)."""
+        corpus = self.tokens.texts or list(dict.fromkeys(texts))
+        sample = pool_sample(len(corpus), CENTRE_SAMPLE, seed=0)
+        return self._encoded([corpus[i] for i in sample], None).mean(axis=0)
+
+    def _encoded(self, texts: Sequence[str], progress: Progress | None) -> np.ndarray:
         if self.disk is not None:
             return self._encode_on_disk(texts, progress)
         missing = list(dict.fromkeys(t for t in texts if t not in self.cache))

@@ -122,7 +122,9 @@ XLMR_LANGUAGES = frozenset(
 class Preset:
     """An encoder by name: ``model`` is the original on the hub, ``offline`` builds or finds a
     local folder of the same model; ``prefix`` goes before every text the encoder reads (pool,
-    test and topic keywords alike). Embeddings are mean-pooled and scaled to unit length."""
+    test and topic keywords alike). Embeddings are mean-pooled and scaled to unit length;
+    ``centre`` also subtracts the corpus's mean embedding first (for encoders whose vectors all
+    point much the same way, as e5's do: the cosines between any two texts sit near 0.8)."""
 
     name: str
     model: str
@@ -131,6 +133,7 @@ class Preset:
     prefix: str = ""
     pooling: str = "mean"
     normalise: bool = True
+    centre: bool = False
     hub_first: bool = False  # try the hub's original weights before the offline folder
     disk_mb: int = 0  # size of the offline folder
     about: str = ""
@@ -195,6 +198,7 @@ PRESETS = {
         languages=XLMR_LANGUAGES,
         offline=_e5_folder,
         prefix="query: ",
+        centre=True,
         hub_first=True,
         disk_mb=465,
         about="multilingual-e5-small: about 100 languages, ~3x slower than english",
@@ -217,6 +221,13 @@ def text_prefix(name: str) -> str:
     """The prefix model ``name`` expects before each text ('' for anything not a preset)."""
     preset = preset_of(name)
     return preset.prefix if preset else ""
+
+
+def centres_embeddings(name: str) -> bool:
+    """Whether model ``name`` centres its embeddings on the corpus's mean (a preset's
+    convention; False for anything not a preset)."""
+    preset = preset_of(name)
+    return preset.centre if preset else False
 
 
 @functools.cache

@@ -126,6 +126,8 @@ class ModelSettings:
     auto_setfit_max_labels: int = 300
     auto_finetune_min_labels: int = 800
     text_prefix: str = ""  # put before every text the encoder reads (a preset's convention)
+    # pre-trained embeddings minus the corpus's mean embedding, then unit length (a preset's)
+    centre_embeddings: bool = False
     target_shares: tuple[float, ...] | None = None  # filled from the test set for prior "test"
     cache_dir: str | None = None  # where pre-trained embeddings are cached on disk; None: memory
 
