@@ -28,7 +28,6 @@ from activelabel.model.settings import ModelSettings
 from activelabel.model.shares_cv import choose_shares
 from activelabel.strategies._common import unit_rows
 
-
 CENTRE_SAMPLE = 5000  # most texts whose mean embedding is the centre
 
 
