@@ -71,7 +71,7 @@ from activelabel.report.summary import (
     point_at_budget,
 )
 from activelabel.simulate import Plan, run_simulation
-from activelabel.strategies import WRAPPERS, Hunted
+from activelabel.strategies import STRATEGIES, WRAPPERS, Hunted, ZeroShotSeed
 from activelabel.workspace import Workspace
 
 RARE_TOPIC = "science and technology"
@@ -174,6 +174,7 @@ class Arm:
     strategy: str
     cold_start: str
     model: dict = field(default_factory=dict)
+    random_share: float = 0.0  # part of each batch drawn at random (loop.random_share)
 
 
 DEFAULT_LOOP = LoopConfig()
@@ -186,6 +187,9 @@ for _name, _share in HUNT_SHARES.items():
 # choice among its likeliest rows
 WRAPPERS["huntevidence"] = lambda base: Hunted(base, recall_floor=0.5, within_base=True)
 WRAPPERS["huntwithin"] = lambda base: Hunted(base, within_base=True)
+# the zero-shot cold start before its picks were spread: each cluster's surest row, clusters
+# over the confident half of a topic's rows
+STRATEGIES["zero-shot-typical"] = lambda: ZeroShotSeed(confident=0.5, central=False)
 ARMS = {
     "random+plain": Arm("random", "random", PLAIN),
     "random+learner": Arm("random", "random"),
@@ -257,6 +261,25 @@ ARMS = {
     **{
         f"default/{base}": Arm(f"hunt({base})", DEFAULT_LOOP.cold_start)
         for base in ("entropy", "least-confidence", "margin+kmeans")
+    },
+    **{
+        f"default/random-{round(100 * share)}": Arm(
+            DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, random_share=share
+        )
+        for share in (0.1, 0.25, 0.5)
+    },
+    **{
+        f"default/{cold}-cold": Arm(DEFAULT_LOOP.strategy, cold)
+        for cold in (
+            "random",
+            "kmeans",
+            "topics",
+            "zero-shot-typical",
+        )
+    },
+    **{
+        f"default/kmeans-cold/{base}": Arm(f"hunt({base})", "kmeans")
+        for base in ("margin+kmeans", "entropy")
     },
     "old-default": Arm("balanced(margin+kmeans)", "random", PLAIN),
 }
@@ -384,7 +407,12 @@ def run_arm(folder: Path, files, arm: Arm, seeds: list[int], budget: int):
     ws = Workspace.open(folder)
     sizes = sizes_for(len(ws.store.items("pool")), budget)  # the pool without duplicates
     plan = Plan(
-        [parse_strategy(arm.strategy)], seeds, sizes, "frozen", parse_strategy(arm.cold_start)
+        [parse_strategy(arm.strategy)],
+        seeds,
+        sizes,
+        "frozen",
+        parse_strategy(arm.cold_start),
+        random_share=arm.random_share,
     )
     return ws, run_simulation(ws, plan)
 

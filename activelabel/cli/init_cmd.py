@@ -102,8 +102,8 @@ from activelabel.errors import ConfigError
     "--cold-start",
     default=LoopConfig().cold_start,
     show_default=True,
-    help="How round 0 picks with no labels: zero-shot (every topic's most typical headlines, "
-    "spread out), random, kmeans (one per cluster) or topics (closest to each topic "
+    help="How round 0 picks with no labels: zero-shot (an equal share for every topic, its "
+    "headlines spread over its kinds), random, kmeans (one per cluster) or topics (closest to each topic "
     "description).",
 )
 @click.option(

@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from activelabel.errors import StrategyError
-from activelabel.strategies import Hunted, PoolView, ZeroShotSeed, make_strategy
+from activelabel.strategies import (
+    Hunted,
+    PoolView,
+    ZeroShotSeed,
+    make_strategy,
+    zero_shot_probabilities,
+)
 
 from .pools import clustered_pool
 
@@ -35,6 +41,22 @@ def test_zero_shot_spreads_within_a_topic_and_gives_unused_slots_away():
     embeddings = pool.embeddings[picks[truth[picks] == 0]]
     nearest = np.sort(((embeddings[:, None] - embeddings[None]) ** 2).sum(-1), axis=1)[:, 1]
     assert (nearest > 0).all()
+
+
+def test_zero_shot_takes_the_surest_row_for_one_slot_and_central_rows_for_several():
+    pool, truth = clustered_pool([50, 50, 50, 50], dim=16, spread=0.4)
+    scores = zero_shot_probabilities(pool.embeddings, pool.topic_embeddings)
+    surest = {}
+    for c in range(4):
+        rows = np.flatnonzero(scores.argmax(1) == c)
+        surest[c] = int(rows[np.argmax(scores[rows, c])])
+    one_each = ZeroShotSeed().select(pool, 4, np.random.default_rng(0))
+    assert sorted(one_each.tolist()) == sorted(surest.values())
+    several = ZeroShotSeed().select(pool, 12, np.random.default_rng(0))
+    typical = ZeroShotSeed(confident=0.5, central=False).select(pool, 12, np.random.default_rng(0))
+    assert len(set(several.tolist())) == 12 and set(several.tolist()) != set(typical.tolist())
+    confidence = scores.max(axis=1)
+    assert confidence[several].mean() < confidence[typical].mean()  # spread, not the surest
 
 
 def test_zero_shot_needs_topic_embeddings():
