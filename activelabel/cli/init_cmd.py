@@ -103,8 +103,8 @@ from activelabel.errors import ConfigError
     default=LoopConfig().cold_start,
     show_default=True,
     help="How round 0 picks with no labels: zero-shot (an equal share for every topic, its "
-    "headlines spread over its kinds), random, kmeans (one per cluster) or topics (closest to each topic "
-    "description).",
+    "headlines spread over its kinds), random, kmeans (one per cluster) or topics (closest to "
+    "each topic description).",
 )
 @click.option(
     "--batch-size",
