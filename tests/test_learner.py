@@ -14,8 +14,9 @@ from activelabel.engine.training import Trainer
 from activelabel.engine.view import topic_embeddings as view_topics
 from activelabel.errors import ConfigError
 from activelabel.model import FrozenClassifier, ModelSettings, TopicDescription
+from activelabel.model.base import softmax
+from activelabel.model.frozen import LinearHead
 from activelabel.model.prior import (
-    TrainingSet,
     kept_topic_weights,
     labelled_set,
     topic_descriptions,
@@ -152,20 +153,23 @@ def test_a_description_keeps_its_weight_while_its_topic_has_few_labels():
 @pytest.mark.parametrize(
     ("prior", "shares", "expected"),
     [
-        ("none", None, [0.0, 0.0, 0.0]),
-        ("balanced", None, np.log(1 / 3) - np.log([0.6, 0.3, 0.1])),
-        ("test", (0.5, 0.25, 0.25), np.log([0.5, 0.25, 0.25]) - np.log([0.6, 0.3, 0.1])),
+        ("none", None, np.log([0.6, 0.3, 0.1])),
+        ("test", None, np.log([0.6, 0.3, 0.1])),  # no test set: nothing to move to
+        ("balanced", None, np.log([1 / 3] * 3)),
+        ("test", (0.5, 0.25, 0.25), np.log([0.5, 0.25, 0.25])),
     ],
 )
-def test_the_prior_moves_from_the_training_mix_to_the_target(tiny_model, prior, shares, expected):
-    """Labels and descriptions weigh 4, 2, 1 per class and pseudo-labels add 2, 1, 0: a 6:3:1
-    training mix, which the bias loses for the target's."""
+def test_the_prior_moves_from_the_predicted_pool_mix_to_the_target(
+    tiny_model, prior, shares, expected
+):
+    """A head that predicts a 6:3:1 mix on every row of the pool has its bias moved to the
+    target's mix: the mean prediction over the pool becomes the target."""
     model = FrozenClassifier(3, settings(tiny_model, prior=prior, target_shares=shares))
-    train = with_topics(labelled_set(np.eye(3), np.array([0, 1, 2]), 3, False), np.eye(3), 0.0)
-    train = train.plus(np.eye(3), np.array([0, 1, 2]), 1.0)
-    train = TrainingSet(train.x, train.y, np.array([2.0, 1.0, 0.5, 2.0, 1.0, 0.5]))
-    bias = model._corrected_bias(np.zeros(3), train, np.array([0, 0, 1]))
-    assert np.allclose(bias, expected)
+    head = LinearHead(np.zeros((3, 4)), np.log([0.6, 0.3, 0.1]))
+    bias = model._shifted_bias(head, np.eye(4)[:2], np.ones((5, 4)))
+    assert np.allclose(softmax(bias[None, :])[0], np.exp(expected) / np.exp(expected).sum())
+    moved = LinearHead(head.weights, bias)(np.ones((5, 4))).mean(axis=0)
+    assert np.allclose(moved, np.exp(expected) / np.exp(expected).sum())
 
 
 def test_quotas_follow_the_predicted_shares_or_are_balanced():

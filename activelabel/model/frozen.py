@@ -207,31 +207,43 @@ class FrozenClassifier(TextClassifier):
         head, _, classes = pseudo_label(
             train, pool_x, self._head_fitter(), settings, self.n_classes
         )
-        self.weights, self.bias = head.weights, self._corrected_bias(head.bias, train, classes)
+        self.weights = head.weights
+        self.bias = self._shifted_bias(head, x, pool_x if len(pool_x) else self._pool(unlabelled))
         summary["pseudo_labels"] = np.bincount(classes, minlength=self.n_classes).tolist()
         summary["method"] = settings.pseudo_labels if len(classes) else "none"
         if len(classes):
             summary["pseudo_shares"] = settings.pseudo_shares
 
-    def _corrected_bias(
-        self, bias: np.ndarray, train: TrainingSet, pseudo_classes: np.ndarray
-    ) -> np.ndarray:
-        """The head's bias with its class prior moved from the mix it was trained on (weights of
-        labels, descriptions and pseudo-labels per class) to the settings' ``prior``: every
-        class equally, or the test set's mix. Classes without training mass stay as they are."""
+    def _pool(self, unlabelled: Sequence[str]) -> np.ndarray:
+        """Embeddings of a seeded sample of the unlabelled pool, where the prior needs them."""
         s = self.settings
-        if s.prior == "none":
+        if s.prior == "none" or not unlabelled:
+            return np.zeros((0, 0))
+        sample = pool_sample(len(unlabelled), s.pseudo_pool, self.seed)
+        return self.encoder().encode([unlabelled[i] for i in sample]).astype(np.float64)
+
+    def _shifted_bias(self, head: LinearHead, x: np.ndarray, pool_x: np.ndarray) -> np.ndarray:
+        """The head's bias moved from the class mix it predicts on the pool (labelled and
+        unlabelled rows alike) to the settings' ``prior``: every class equally, or the test
+        set's mix (no test set: left as it is). The shift a topic rare in the pool but not in
+        the test set needs (label shift); classes the head never saw stay as they are."""
+        s = self.settings
+        bias = np.asarray(head.bias, dtype=np.float64).copy()
+        if s.prior == "none" or (s.prior == "test" and s.target_shares is None):
             return bias
         target = np.full(self.n_classes, 1.0 / self.n_classes)
-        if s.prior == "test" and s.target_shares is not None:
+        if s.prior == "test":
             target = np.asarray(s.target_shares, dtype=np.float64)
-        mass = np.bincount(train.y, weights=train.weights, minlength=self.n_classes)
-        mass = mass + s.pseudo_weight * np.bincount(pseudo_classes, minlength=self.n_classes)
-        ok = (mass > 0) & (target > 0) & (bias > -1e3)
-        corrected = np.asarray(bias, dtype=np.float64).copy()
-        corrected[ok] += np.log(target[ok] / target[ok].sum()) - np.log(mass[ok] / mass[ok].sum())
+        rows = np.asarray(x, dtype=np.float64)
+        if len(pool_x):
+            rows = np.concatenate([rows, pool_x])
+        predicted = head(rows).mean(axis=0)
+        ok = (predicted > 0) & (target > 0) & (bias > -1e3)
+        bias[ok] += np.log(target[ok] / target[ok].sum()) - np.log(
+            predicted[ok] / predicted[ok].sum()
+        )
         self.training_summary["prior"] = s.prior
-        return corrected
+        return bias
 
     def _choose_shares(
         self,

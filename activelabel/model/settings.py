@@ -85,8 +85,9 @@ class ModelSettings:
             "must be 0 (descriptions weigh topic_weight) or a whole number of labels, e.g. 10",
         ),
     )
-    # frozen: the class mix the head's prior is corrected to after training: "none", "balanced"
-    # (every topic equally) or "test" (the labelled test set's mix, in target_shares)
+    # frozen: the class mix the head's prior is moved to after training, from the mix it
+    # predicts on the pool: "none", "balanced" (every topic equally) or "test" (the labelled
+    # test set's mix, in target_shares)
     prior: str = knob("none", one_of(PRIORS))
     # a topic's vector: its keywords' mean, or "prompt"; read where the taxonomy's topics become
     # a classifier's descriptions (engine.training), not by the classifiers
