@@ -11,7 +11,12 @@ from __future__ import annotations
 
 LEARNERS = ("default", "plain")
 PLAIN_SUFFIX = " (plain model)"
-PLAIN_SETTINGS = {"topic_weight": 0.0, "pseudo_labels": "none", "teacher_pseudo_labels": 0}
+PLAIN_SETTINGS = {
+    "topic_weight": 0.0,
+    "pseudo_labels": "none",
+    "teacher_pseudo_labels": 0,
+    "prior": "none",
+}
 
 
 def run_name(strategy: str, learner: str = "default") -> str:

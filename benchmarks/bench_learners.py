@@ -36,7 +36,7 @@ REUTERS = (
 LEARNERS = {  # name: (mode, settings overrides)
     "frozen": ("frozen", {}),
     # the frozen learner with one lever changed; frozen-plain is the original study's head
-    "frozen-plain": ("frozen", {"topic_weight": 0.0, "pseudo_labels": "none"}),
+    "frozen-plain": ("frozen", {"topic_weight": 0.0, "pseudo_labels": "none", "prior": "none"}),
     "frozen/no-pseudo": ("frozen", {"pseudo_labels": "none"}),
     "frozen/predicted-shares": ("frozen", {"pseudo_shares": "predicted"}),
     "frozen/balanced-shares": ("frozen", {"pseudo_shares": "balanced"}),

@@ -164,7 +164,7 @@ SIB200_TOPICS = {
         "geography": "río, montaña, isla, región, país, población, clima, océano",
     },
 }
-PLAIN = {"topic_weight": 0.0, "pseudo_labels": "none"}
+PLAIN = {"topic_weight": 0.0, "pseudo_labels": "none", "prior": "none"}
 MODEL = "default"  # --model: the encoder every arm uses (default: init chooses by language)
 KEYWORDS = "native"  # --keywords: sib200 topic keywords in the corpus's language, or english
 
@@ -234,7 +234,7 @@ ARMS = {
         f"default/prior-{prior}": Arm(
             DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"prior": prior}
         )
-        for prior in ("balanced", "test")
+        for prior in ("balanced", "test", "lift")
     },
     **{
         f"default/keep-{n}/prior-test": Arm(

@@ -157,13 +157,16 @@ def test_a_description_keeps_its_weight_while_its_topic_has_few_labels():
         ("test", None, np.log([0.6, 0.3, 0.1])),  # no test set: nothing to move to
         ("balanced", None, np.log([1 / 3] * 3)),
         ("test", (0.5, 0.25, 0.25), np.log([0.5, 0.25, 0.25])),
+        ("lift", None, np.log([0.6, 0.3, 0.1])),
+        # only the class predicted less often than the test set holds it rises, to its share
+        ("lift", (0.5, 0.25, 0.25), np.log([0.6, 0.3, 0.25])),
     ],
 )
 def test_the_prior_moves_from_the_predicted_pool_mix_to_the_target(
     tiny_model, prior, shares, expected
 ):
-    """A head that predicts a 6:3:1 mix on every row of the pool has its bias moved to the
-    target's mix: the mean prediction over the pool becomes the target."""
+    """A head that predicts a 6:3:1 mix on every row of the pool has its bias moved towards the
+    target's mix: for ``test`` and ``balanced`` the mean prediction becomes the target."""
     model = FrozenClassifier(3, settings(tiny_model, prior=prior, target_shares=shares))
     head = LinearHead(np.zeros((3, 4)), np.log([0.6, 0.3, 0.1]))
     bias = model._shifted_bias(head, np.eye(4)[:2], np.ones((5, 4)))

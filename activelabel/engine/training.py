@@ -47,7 +47,7 @@ class Trainer:
             cache_dir=str(ws.cache_dir),  # pre-trained embeddings are computed once per text
             **(overrides or {}),
         )
-        if settings.prior == "test":
+        if settings.prior in ("test", "lift"):
             settings = replace(settings, target_shares=test_shares(ws))
         classifier = make_classifier(
             mode or config.model.mode,

@@ -224,24 +224,25 @@ class FrozenClassifier(TextClassifier):
 
     def _shifted_bias(self, head: LinearHead, x: np.ndarray, pool_x: np.ndarray) -> np.ndarray:
         """The head's bias moved from the class mix it predicts on the pool (labelled and
-        unlabelled rows alike) to the settings' ``prior``: every class equally, or the test
-        set's mix (no test set: left as it is). The shift a topic rare in the pool but not in
-        the test set needs (label shift); classes the head never saw stay as they are."""
+        unlabelled rows alike) towards the settings' ``prior`` (label shift): ``lift`` raises
+        every class predicted less often than the test set holds it to the test set's share and
+        lowers none, ``test`` moves every class to the test set's mix, ``balanced`` to even
+        classes. Without a test set ``lift`` and ``test`` leave the bias; classes the head never
+        saw stay as they are."""
         s = self.settings
         bias = np.asarray(head.bias, dtype=np.float64).copy()
-        if s.prior == "none" or (s.prior == "test" and s.target_shares is None):
+        if s.prior == "none" or (s.prior in ("test", "lift") and s.target_shares is None):
             return bias
         target = np.full(self.n_classes, 1.0 / self.n_classes)
-        if s.prior == "test":
+        if s.prior in ("test", "lift"):
             target = np.asarray(s.target_shares, dtype=np.float64)
         rows = np.asarray(x, dtype=np.float64)
         if len(pool_x):
             rows = np.concatenate([rows, pool_x])
         predicted = head(rows).mean(axis=0)
         ok = (predicted > 0) & (target > 0) & (bias > -1e3)
-        bias[ok] += np.log(target[ok] / target[ok].sum()) - np.log(
-            predicted[ok] / predicted[ok].sum()
-        )
+        shift = np.log(target[ok] / target[ok].sum()) - np.log(predicted[ok] / predicted[ok].sum())
+        bias[ok] += np.maximum(shift, 0.0) if s.prior == "lift" else shift
         self.training_summary["prior"] = s.prior
         return bias
 

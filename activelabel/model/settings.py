@@ -20,7 +20,7 @@ CLASS_WEIGHTS = ("balanced", "none")
 DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 PSEUDO_LABELS = ("self-training", "spreading", "none")
 PSEUDO_SHARES = ("predicted", "mixed", "balanced", "cv")
-PRIORS = ("none", "balanced", "test")
+PRIORS = ("lift", "test", "balanced", "none")
 
 
 @dataclass(frozen=True)
@@ -85,10 +85,11 @@ class ModelSettings:
             "must be 0 (descriptions weigh topic_weight) or a whole number of labels, e.g. 10",
         ),
     )
-    # frozen: the class mix the head's prior is moved to after training, from the mix it
-    # predicts on the pool: "none", "balanced" (every topic equally) or "test" (the labelled
-    # test set's mix, in target_shares)
-    prior: str = knob("none", one_of(PRIORS))
+    # frozen: after training, the head's bias moves from the class mix it predicts on the pool
+    # towards a target: "lift" raises each topic it predicts less often than the labelled test
+    # set holds it to the test set's share and lowers none, "test" moves every topic to the
+    # test set's mix, "balanced" to even topics, "none" leaves it (target_shares: the test mix)
+    prior: str = knob("lift", one_of(PRIORS))
     # a topic's vector: its keywords' mean, or "prompt"; read where the taxonomy's topics become
     # a classifier's descriptions (engine.training), not by the classifiers
     topic_vectors: str = knob("keywords", one_of(TOPIC_VECTORS))
