@@ -217,7 +217,9 @@ class FrozenClassifier(TextClassifier):
     def _pool(self, unlabelled: Sequence[str]) -> np.ndarray:
         """Embeddings of a seeded sample of the unlabelled pool, where the prior needs them."""
         s = self.settings
-        if s.prior == "none" or not unlabelled:
+        if s.prior == "none" or s.target_shares is None and s.prior != "balanced":
+            return np.zeros((0, 0))
+        if not unlabelled:
             return np.zeros((0, 0))
         sample = pool_sample(len(unlabelled), s.pseudo_pool, self.seed)
         return self.encoder().encode([unlabelled[i] for i in sample]).astype(np.float64)
