@@ -192,7 +192,7 @@ def test_interrupted_round_says_pulled_labels_are_kept(tmp_path, tiny_model, sma
         text=True,
         timeout=300,
     )
-    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stdout + done.stderr
     assert "labels already pulled are kept" in done.stderr
     assert "nothing of the unfinished round was saved" not in done.stderr
     assert len(Workspace.open(workspace).store.active_labels()) == 6  # the pulled labels
