@@ -179,7 +179,9 @@ def busy_message(path: Path) -> str:
 
 
 def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """The time as stored: ISO 8601 in UTC to the microsecond, so that what happened after a
+    stamp (e.g. a pull after the last round finished) compares after it even within a second."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)
