@@ -11,7 +11,7 @@ import os
 import secrets
 import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +30,8 @@ REPO = Path(__file__).resolve().parents[2]
 #: a first start migrates the database: about a minute alone, several on a loaded machine
 START_TIMEOUT = float(os.environ.get("ACTIVELABEL_LABELSTUDIO_START_TIMEOUT", "600"))
 TAXONOMY = REPO / "data" / "taxonomies" / "iptc-media-topics.toml"
+#: ``ACTIVELABEL_SCREENSHOTS=docs`` saves the browser tests' screenshots as the docs' figures
+SCREENSHOTS_TO_DOCS = os.environ.get("ACTIVELABEL_SCREENSHOTS", "") == "docs"
 
 
 def require_labelstudio() -> bool:
@@ -118,3 +120,17 @@ def ls_server(tmp_path_factory) -> Iterator[LiveServer]:
 @pytest.fixture(scope="session")
 def client(ls_server):
     return connect(ls_server.url, ls_server.token)
+
+
+@pytest.fixture
+def screenshot(tmp_path) -> Callable[[str], Path]:
+    """Where a browser test saves a screenshot named ``name``: docs/img with
+    ``ACTIVELABEL_SCREENSHOTS=docs`` (to refresh the docs' figures), else the test's own folder,
+    so a test run leaves the checkout as it found it."""
+
+    def path(name: str) -> Path:
+        folder = REPO / "docs" / "img" if SCREENSHOTS_TO_DOCS else tmp_path
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / name
+
+    return path

@@ -1,14 +1,13 @@
 """The labelling page really shows a pushed task: headline, every topic, the prediction checked.
 
-Drives headless Chromium (Debian ``chromium``) through Playwright and saves the screenshot used
-in docs/labelstudio.md.
+Drives headless Chromium (Debian ``chromium``) through Playwright and saves the screenshots used
+in docs/labelstudio.md (into docs/img with ``ACTIVELABEL_SCREENSHOTS=docs``).
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -17,7 +16,7 @@ from activelabel.integrations.labelstudio.annotator import INSTRUCTIONS
 from activelabel.integrations.labelstudio.project import hotkeys
 from activelabel.integrations.labelstudio.tasks import refresh_predictions
 
-from .conftest import REPO, skip_or_fail
+from .conftest import skip_or_fail
 
 pytestmark = [pytest.mark.labelstudio, pytest.mark.browser]
 
@@ -31,8 +30,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-quic",
 ]
-SCREENSHOT = REPO / "docs" / "img" / "labelstudio-task.png"
-QUEUE_SCREENSHOT = REPO / "docs" / "img" / "labelstudio-queue-round1.png"
 
 
 def chromium_path() -> str | None:
@@ -94,7 +91,7 @@ def checked_topics(page) -> list[str]:
 
 
 def test_labelling_page_shows_headline_topics_and_prediction(
-    client, ls_server, topics, topic_names, browser_page
+    client, ls_server, topics, topic_names, browser_page, screenshot
 ):
     pid = ensure_project(client, "activelabel browser check", topics, "Pick the topic.")
     headline = "Flood waters rise as storm batters the coast"
@@ -124,9 +121,9 @@ def test_labelling_page_shows_headline_topics_and_prediction(
         assert name in body
         assert description[:40] in body  # the legend shows each description
 
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
-    assert Path(SCREENSHOT).stat().st_size > 10_000
+    saved = screenshot("labelstudio-task.png")
+    page.screenshot(path=str(saved))
+    assert saved.stat().st_size > 10_000
 
 
 def test_submit_keeps_the_guess_and_its_key_clears_it(
@@ -175,7 +172,7 @@ def test_submit_keeps_the_guess_and_its_key_clears_it(
 
 
 def test_task_from_round_0_opens_with_round_1_guess_selected(
-    client, ls_server, topics, topic_names, browser_page
+    client, ls_server, topics, topic_names, browser_page, screenshot
 ):
     """After round 1, a task sent in round 0 is served by the queue ("Label All Tasks") and
     opened from the list with round 1's guess pre-selected and its lines saying that guess."""
@@ -235,8 +232,7 @@ def test_task_from_round_0_opens_with_round_1_guess_selected(
         page.wait_for_timeout(500)
     assert not instructions.is_visible()
     assert checked_topics(page) == [newest_guess]
-    QUEUE_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(QUEUE_SCREENSHOT))
+    page.screenshot(path=str(screenshot("labelstudio-queue-round1.png")))
 
     open_task(page, ls_server, pid, tasks[1], old_headline)  # opened from the task list
     assert checked_topics(page) == [newest_guess]

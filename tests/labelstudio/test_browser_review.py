@@ -1,21 +1,17 @@
 """The labelling page of a review task: the label it has, why it is suspected, and the model's
-suggestion pre-selected. Saves the screenshot used in docs/review.md."""
+suggestion pre-selected. Saves the screenshot used in docs/review.md
+(into docs/img with ``ACTIVELABEL_SCREENSHOTS=docs``)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 from activelabel.integrations.labelstudio import PushItem, ensure_project, push_batch
 from activelabel.integrations.labelstudio.review import ReviewPush, push_review_tasks
 
-from .conftest import REPO
 from .test_browser import browser_page, checked_topics, open_task  # noqa: F401
 
 pytestmark = [pytest.mark.labelstudio, pytest.mark.browser]
-
-SCREENSHOT = REPO / "docs" / "img" / "labelstudio-review.png"
 
 
 def test_review_task_shows_label_reason_and_suggestion(
@@ -24,6 +20,7 @@ def test_review_task_shows_label_reason_and_suggestion(
     topics,
     topic_names,
     browser_page,  # noqa: F811
+    screenshot,
 ):
     pid = ensure_project(client, "activelabel review check", topics, "Pick the topic.")
     # an ordinary batch first: the project then shows only that round's predictions
@@ -45,6 +42,6 @@ def test_review_task_shows_label_reason_and_suggestion(
     body = page.inner_text("body")
     assert f"this headline is labelled '{label}'" in body
     assert why in body
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
-    assert Path(SCREENSHOT).stat().st_size > 10_000
+    saved = screenshot("labelstudio-review.png")
+    page.screenshot(path=str(saved))
+    assert saved.stat().st_size > 10_000
