@@ -20,6 +20,7 @@ from activelabel.model.presets import centres_embeddings, text_prefix
 from activelabel.model.settings import (  # noqa: F401  (the values a [model] key may take)
     CLASS_WEIGHTS,
     DEVICE,
+    PRIOR_ESTIMATES,
     PRIORS,
     PSEUDO_LABELS,
     PSEUDO_SHARES,

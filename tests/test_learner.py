@@ -15,7 +15,7 @@ from activelabel.engine.view import topic_embeddings as view_topics
 from activelabel.errors import ConfigError
 from activelabel.model import FrozenClassifier, ModelSettings, TopicDescription
 from activelabel.model.base import softmax
-from activelabel.model.frozen import LinearHead
+from activelabel.model.frozen import LinearHead, predicted_mix
 from activelabel.model.prior import (
     kept_topic_weights,
     labelled_set,
@@ -173,6 +173,29 @@ def test_the_prior_moves_from_the_predicted_pool_mix_to_the_target(
     assert np.allclose(softmax(bias[None, :])[0], np.exp(expected) / np.exp(expected).sum())
     moved = LinearHead(head.weights, bias)(np.ones((5, 4))).mean(axis=0)
     assert np.allclose(moved, np.exp(expected) / np.exp(expected).sum())
+
+
+def test_the_prior_estimate_reads_the_mean_probability_or_the_decisions():
+    """A head sure of nothing but always a little surer of topic 0: its mean probabilities say
+    40/35/25, its decisions (add-one smoothed) that topic 0 is all the pool has."""
+    probabilities = np.tile([0.4, 0.35, 0.25], (5, 1))
+    assert np.allclose(predicted_mix(probabilities, "probabilities"), [0.4, 0.35, 0.25])
+    assert np.allclose(predicted_mix(probabilities, "decisions"), [6 / 8, 1 / 8, 1 / 8])
+
+
+def test_lift_from_decisions_raises_a_topic_the_head_never_decides_for(tiny_model):
+    even = (1 / 3, 1 / 3, 1 / 3)
+    head = LinearHead(np.zeros((3, 4)), np.log([0.36, 0.33, 0.31]))
+    pool = np.ones((5, 4))
+    by_mean = FrozenClassifier(3, settings(tiny_model, prior="lift", target_shares=even))
+    by_decisions = FrozenClassifier(
+        3, settings(tiny_model, prior="lift", target_shares=even, prior_estimate="decisions")
+    )
+    lifted_by_mean = by_mean._shifted_bias(head, np.eye(4)[:2], pool) - head.bias
+    lifted = by_decisions._shifted_bias(head, np.eye(4)[:2], pool) - head.bias
+    assert lifted[0] == 0 and lifted_by_mean[0] == 0  # lift lowers no topic
+    assert np.all(lifted[1:] > lifted_by_mean[1:] + 0.5)
+    assert LinearHead(head.weights, head.bias + lifted)(pool).argmax(axis=1).tolist() == [1] * 5
 
 
 def test_quotas_follow_the_predicted_shares_or_are_balanced():

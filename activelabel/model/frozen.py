@@ -241,7 +241,7 @@ class FrozenClassifier(TextClassifier):
         rows = np.asarray(x, dtype=np.float64)
         if len(pool_x):
             rows = np.concatenate([rows, pool_x])
-        predicted = head(rows).mean(axis=0)
+        predicted = predicted_mix(head(rows), s.prior_estimate)
         ok = (predicted > 0) & (target > 0) & (bias > -1e3)
         shift = np.log(target[ok] / target[ok].sum()) - np.log(predicted[ok] / predicted[ok].sum())
         bias[ok] += np.maximum(shift, 0.0) if s.prior == "lift" else shift
@@ -322,6 +322,16 @@ class FrozenClassifier(TextClassifier):
             probabilities = softmax(x @ w.T)
         vectors = x.astype(np.float32) if embeddings else np.zeros((len(x), 0), dtype=np.float32)
         return Prediction(probabilities.astype(np.float32), vectors)
+
+
+def predicted_mix(probabilities: np.ndarray, estimate: str) -> np.ndarray:
+    """The class mix ``probabilities`` predict: their mean (``probabilities``) or the
+    add-one-smoothed share of rows whose likeliest class each class is (``decisions``)."""
+    if estimate == "decisions":
+        n_classes = probabilities.shape[1]
+        counts = np.bincount(probabilities.argmax(axis=1), minlength=n_classes) + 1.0
+        return counts / counts.sum()
+    return probabilities.mean(axis=0)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 PSEUDO_LABELS = ("self-training", "spreading", "none")
 PSEUDO_SHARES = ("predicted", "mixed", "balanced", "cv")
 PRIORS = ("lift", "test", "balanced", "none")
+PRIOR_ESTIMATES = ("probabilities", "decisions")
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,9 @@ class ModelSettings:
     # set holds it to the test set's share and lowers none, "test" moves every topic to the
     # test set's mix, "balanced" to even topics, "none" leaves it (target_shares: the test mix)
     prior: str = knob("lift", one_of(PRIORS))
+    # what the prior takes as the mix the head predicts on the pool: the mean of its
+    # probabilities, or the share of rows it decides for each topic (add-one smoothed)
+    prior_estimate: str = knob("probabilities", one_of(PRIOR_ESTIMATES))
     # a topic's vector: its keywords' mean, or "prompt"; read where the taxonomy's topics become
     # a classifier's descriptions (engine.training), not by the classifiers
     topic_vectors: str = knob("keywords", one_of(TOPIC_VECTORS))
