@@ -244,9 +244,12 @@ ARMS = {
         )
         for n in (10, 50)
     },
-    "default/prior-decisions": Arm(
-        DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"prior_estimate": "decisions"}
-    ),
+    **{
+        f"default/prior-{estimate}": Arm(
+            DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"prior_estimate": estimate}
+        )
+        for estimate in ("decisions", "geometric")
+    },
     "margin+learner/keep-10": Arm("margin", DEFAULT_LOOP.cold_start, {"topic_keep_labels": 10}),
     "default/no-shrink": Arm(
         DEFAULT_LOOP.strategy, DEFAULT_LOOP.cold_start, {"pseudo_min_scale": 1.0}

@@ -177,10 +177,13 @@ def test_the_prior_moves_from_the_predicted_pool_mix_to_the_target(
 
 def test_the_prior_estimate_reads_the_mean_probability_or_the_decisions():
     """A head sure of nothing but always a little surer of topic 0: its mean probabilities say
-    40/35/25, its decisions (add-one smoothed) that topic 0 is all the pool has."""
+    40/35/25, its decisions (add-one smoothed) that topic 0 is all the pool has; ``geometric``
+    takes the geometric mean of the two, renormalised."""
     probabilities = np.tile([0.4, 0.35, 0.25], (5, 1))
     assert np.allclose(predicted_mix(probabilities, "probabilities"), [0.4, 0.35, 0.25])
     assert np.allclose(predicted_mix(probabilities, "decisions"), [6 / 8, 1 / 8, 1 / 8])
+    both = np.sqrt(np.array([0.4, 0.35, 0.25]) * [6 / 8, 1 / 8, 1 / 8])
+    assert np.allclose(predicted_mix(probabilities, "geometric"), both / both.sum())
 
 
 def test_lift_from_decisions_raises_a_topic_the_head_never_decides_for(tiny_model):

@@ -327,11 +327,16 @@ class FrozenClassifier(TextClassifier):
 def predicted_mix(probabilities: np.ndarray, estimate: str) -> np.ndarray:
     """The class mix ``probabilities`` predict: their mean (``probabilities``) or the
     add-one-smoothed share of rows whose likeliest class each class is (``decisions``)."""
+    mean = probabilities.mean(axis=0)
+    if estimate == "probabilities":
+        return mean
+    n_classes = probabilities.shape[1]
+    counts = np.bincount(probabilities.argmax(axis=1), minlength=n_classes) + 1.0
+    decided = counts / counts.sum()
     if estimate == "decisions":
-        n_classes = probabilities.shape[1]
-        counts = np.bincount(probabilities.argmax(axis=1), minlength=n_classes) + 1.0
-        return counts / counts.sum()
-    return probabilities.mean(axis=0)
+        return decided
+    both = np.sqrt(mean * decided)
+    return both / both.sum()
 
 
 @dataclass(frozen=True)

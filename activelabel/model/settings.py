@@ -21,7 +21,7 @@ DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 PSEUDO_LABELS = ("self-training", "spreading", "none")
 PSEUDO_SHARES = ("predicted", "mixed", "balanced", "cv")
 PRIORS = ("lift", "test", "balanced", "none")
-PRIOR_ESTIMATES = ("probabilities", "decisions")
+PRIOR_ESTIMATES = ("probabilities", "decisions", "geometric")
 
 
 @dataclass(frozen=True)
