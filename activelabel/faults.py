@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 
 KILL_AT = "ACTIVELABEL_KILL_AT"
 INTERRUPT_AT = "ACTIVELABEL_INTERRUPT_AT"
@@ -17,6 +18,10 @@ def checkpoint(name: str) -> None:
     if os.environ.get(KILL_AT) == name:
         os.kill(os.getpid(), signal.SIGKILL)
     if os.environ.get(INTERRUPT_AT) == name:
+        if threading.current_thread() is threading.main_thread():
+            # a process started with SIGINT ignored (a background job of a shell) never turns
+            # it into KeyboardInterrupt; a Ctrl+C in a terminal reaches one that does
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         # raise_signal runs the handler before it returns, so the KeyboardInterrupt comes from
         # here and not from whatever bytecode runs next (a finalizer would swallow it)
         signal.raise_signal(signal.SIGINT)
