@@ -325,8 +325,9 @@ class FrozenClassifier(TextClassifier):
 
 
 def predicted_mix(probabilities: np.ndarray, estimate: str) -> np.ndarray:
-    """The class mix ``probabilities`` predict: their mean (``probabilities``) or the
-    add-one-smoothed share of rows whose likeliest class each class is (``decisions``)."""
+    """The class mix ``probabilities`` predict: their mean (``probabilities``), the
+    add-one-smoothed share of rows whose likeliest class each class is (``decisions``), or the
+    two's geometric mean, renormalised (``geometric``)."""
     mean = probabilities.mean(axis=0)
     if estimate == "probabilities":
         return mean

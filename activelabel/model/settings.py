@@ -92,7 +92,8 @@ class ModelSettings:
     # test set's mix, "balanced" to even topics, "none" leaves it (target_shares: the test mix)
     prior: str = knob("lift", one_of(PRIORS))
     # what the prior takes as the mix the head predicts on the pool: the mean of its
-    # probabilities, or the share of rows it decides for each topic (add-one smoothed)
+    # probabilities, the share of rows it decides for each topic (add-one smoothed), or the
+    # geometric mean of the two
     prior_estimate: str = knob("probabilities", one_of(PRIOR_ESTIMATES))
     # a topic's vector: its keywords' mean, or "prompt"; read where the taxonomy's topics become
     # a classifier's descriptions (engine.training), not by the classifiers
